@@ -1,0 +1,62 @@
+"""Command-line dispatcher. Each subcommand lives in its own module with `add_parser` and `run`.
+
+Errors Castmaker raises on purpose (CastmakerError and friends) exit with code 2 and one clear line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from renderer.errors import CastmakerError
+
+# subcommand -> module under editor.cli
+COMMANDS = {
+    "render": "editor.cli.cmd_render",
+    "info": "editor.cli.cmd_info",
+    "convert": "editor.cli.cmd_convert",
+    "bench": "editor.cli.cmd_bench",
+    "project": "editor.cli.cmd_project",
+    "generate": "editor.cli.cmd_generate",
+    "view": "editor.cli.cmd_view",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one clear line (no usage dump, no traceback)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="castmaker", description="Art-direct StyleGAN networks and export RPG Maker characters.")
+    parser.add_argument("--network", default=None, help="network file (.pkl/.safetensors) or demo-face / demo-sprite")
+    parser.add_argument("--screenshot", default=None, metavar="PNG", help="open the editor, render, save a window PNG, exit")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for name, module in COMMANDS.items():
+        importlib.import_module(module).add_parser(sub)
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command is None:
+            from editor.ui.app import run_editor
+
+            return run_editor(args)
+        return int(importlib.import_module(COMMANDS[args.command]).run(args) or 0)
+    except CastmakerError as exc:
+        sys.stderr.write(f"castmaker: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("castmaker: interrupted\n")
+        return 130
