@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Union
 
 import numpy as np
 
@@ -56,7 +55,7 @@ class WSource:
         return hash((self.label, self.kind, self.w.shape, self.w.tobytes()))
 
 
-Source = Union[SeedSource, WSource]
+Source = SeedSource | WSource
 
 
 def source_label(source: Source) -> str:
