@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
+from typing import Any
+
+from renderer.errors import CastmakerError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,5 +21,81 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--official", default=None, metavar="DIR", help="NVlabs/stylegan3 checkout for a side-by-side CPU timing")
 
 
+# --ui / --projection belong to other parts of Castmaker: (module, function) imported only when asked.
+_DELEGATES = {
+    "ui": ("editor.ui.ui_bench", "run_ui_bench"),
+    "projection": ("renderer.projector.bench", "run_projection_bench"),
+}
+
+
+def _delegate(which: str, args: argparse.Namespace) -> int:
+    module_name, func_name = _DELEGATES[which]
+    try:
+        func = getattr(importlib.import_module(module_name), func_name)
+    except (ImportError, AttributeError) as exc:
+        raise CastmakerError(
+            f"bench --{which} is not available in this build ({module_name}.{func_name} cannot be loaded: {exc})"
+        ) from None
+    return int(func(args) or 0)
+
+
+def format_table(r: dict[str, Any]) -> str:
+    """Human-readable report of run_engine_bench's dict (plus the official comparison if present)."""
+    lines = [
+        f"network   {r['network']} ({r['kind']}, {r['resolution']}px, {r['num_ws']} rows, {r['num_steps']} steps)",
+        f"device    {r['device']}, fp16 {'on' if r['fp16'] else 'off'}, median of {r['repeats']}",
+        f"mapping                      {r['mapping_ms']:10.2f} ms",
+        f"full synthesis (no cache)    {r['full_ms']:10.2f} ms",
+        f"full synthesis (cache miss)  {r['full_cache_miss_ms']:10.2f} ms",
+    ]
+    for k, ms in r["incremental_ms"].items():
+        lines.append(
+            f"rows >= {k:<3} changed          {ms:10.2f} ms   x{r['incremental_ratio'][k]:.3f} of full"
+            f"   (resumes at step {r['incremental_start_step'][k]})"
+        )
+    lines += [
+        f"thumbnail, single            {r['thumb_single_ms']:10.2f} ms/image",
+        f"thumbnail, batch of {r['thumb_batch']:<2}       {r['thumb_ms']:10.2f} ms/image   x{r['thumb_ratio']:.3f} of single"
+        f"   (auto picks: {r['thumb_auto_choice']})",
+        f"peak RSS                     {r['peak_rss_mb']:10.1f} MiB",
+    ]
+    if "peak_cuda_mb" in r:
+        lines.append(f"peak CUDA memory             {r['peak_cuda_mb']:10.1f} MiB")
+    off = r.get("official")
+    if off:
+        lines += [
+            f"official synthesis (CPU)     {off['official_ms']:10.2f} ms   ({off['official_dir']})",
+            f"ours synthesis (CPU)         {off['ours_ms']:10.2f} ms   official/ours = x{off['speedup']:.2f}",
+            f"outputs agree                {'yes' if off['agree'] else 'NO'} (max |diff| {off['max_abs_diff']:.2e}, "
+            f"tolerance {off['tolerance']:.0e}, {off['threads']} threads)",
+        ]
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("bench: owned by the engine helper")
+    if args.ui:
+        return _delegate("ui", args)
+    if args.projection:
+        return _delegate("projection", args)
+    if args.repeats < 1:
+        raise CastmakerError(f"--repeats {args.repeats} must be 1 or more")
+
+    from renderer import load_network
+    from renderer.engine import Engine
+    from renderer.engine.bench import run_engine_bench
+
+    network = load_network(args.network)
+    engine = Engine(network, device=args.device)
+    result = run_engine_bench(engine, repeats=args.repeats)
+    if args.official:
+        from renderer.engine.official_compare import compare_with_official
+
+        result["official"] = compare_with_official(network, args.official, repeats=args.repeats)
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        print(format_table(result))
+    if args.official and not result["official"]["agree"]:
+        print(f"warning: official and our outputs differ by {result['official']['max_abs_diff']:.2e}")
+        return 1
+    return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,5 +20,76 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
 
 
+def _names(args: argparse.Namespace, seeds: list[int]) -> list[str | None]:
+    if args.name is None:
+        return [None] * len(seeds)  # the pipeline's default: Archetype + seed
+    if len(seeds) == 1:
+        return [args.name]
+    return [f"{args.name}_{seed}" for seed in seeds]
+
+
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("generate: owned by the pipeline helper")
+    from tqdm import tqdm
+
+    from editor.pipeline import CharacterPipeline, PipelineError, StageTimes, check_psi, load_config
+    from editor.rpgmaker import detect_project, export_character, plain_sheet
+    from editor.rpgmaker.files import write_atomic
+    from editor.rpgmaker.png import encode_png
+
+    psi = check_psi(args.psi)
+    if args.count < 1:
+        raise PipelineError(f"--count must be at least 1, got {args.count}")
+    if not 0 <= args.seed or args.seed + args.count > 2**32:
+        raise PipelineError(f"seeds {args.seed}..{args.seed + args.count - 1} are outside 0..{2**32 - 1}")
+    if args.overwrite and not args.export:
+        raise PipelineError("--overwrite only applies with --export GAME_DIR")
+    config = load_config(args.config)
+    config.archetype(args.archetype)  # unknown archetype: fail before loading networks
+    project = detect_project(args.export) if args.export else None  # a wrong game folder fails early too
+    pipeline = CharacterPipeline(config, device=args.device)
+    seeds = list(range(args.seed, args.seed + args.count))
+    times = StageTimes()
+    made = []
+    lines = []
+    with tqdm(total=len(seeds), unit="character", desc="generate", dynamic_ncols=True) as bar:
+        for seed, name in zip(seeds, _names(args, seeds), strict=True):
+            steps = tqdm(total=pipeline.projection_config.steps, desc=f"project seed {seed}", unit="step", leave=False)
+
+            def on_progress(p, steps=steps):  # noqa: ANN001
+                steps.n = p.step
+                steps.set_postfix(loss=f"{p.loss:.4f}", refresh=False)
+                steps.refresh()
+
+            try:
+                ch = pipeline.make(
+                    args.archetype, psi, seed, name, times=times,
+                    on_stage=lambda s, seed=seed: bar.set_postfix(seed=seed, stage=s), projection_progress=on_progress,
+                )
+            finally:
+                steps.close()
+            with times.stage("write"):
+                folder = pipeline.write(ch, args.outdir)
+            line = f"{ch.name}: {folder}"
+            if project is not None:
+                with times.stage("export"):
+                    report = export_character(project, ch.name, ch.sheet, ch.faceset, overwrite=args.overwrite)
+                line += f" -> {report.project.kind} actor {report.actor_id}"
+                if report.renamed_to:
+                    line += f" as '{report.renamed_to}' ('{ch.name}' was taken)"
+                if report.backups:
+                    line += f", backups in {report.backups[0].parent}"
+            lines.append(line)
+            made.append(ch)
+            bar.update(1)
+    if config.sheet.plain_sheet:
+        with times.stage("write"):
+            for i in range(0, len(made), 8):
+                group = made[i : i + 8]
+                path = Path(args.outdir) / f"{made[0].archetype.title()}_{group[0].seed}-{group[-1].seed}.png"
+                write_atomic(path, encode_png(plain_sheet([c.sheet for c in group])))
+                lines.append(f"plain sheet ({len(group)} characters): {path}")
+    for line in lines:
+        print(line)
+    print(f"device: {pipeline.sprite_engine.device_name}")
+    print("stage times: " + times.summary())
+    return 0

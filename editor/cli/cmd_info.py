@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+
+from renderer.network import Network
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -10,5 +13,74 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", help="network file, or demo / demo-face / demo-sprite")
 
 
+_FORMATS = {
+    "official-pickle": "official network snapshot (pickle, read without running its code)",
+    "castmaker-safetensors": "Castmaker .safetensors",
+}
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: set[int]) -> list[str]:
+    """Aligned text columns; column indexes in `right` are right-aligned (numbers)."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+
+    def line(row: list[str]) -> str:
+        parts = [
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]]
+
+
+def describe(network: Network) -> list[str]:
+    """The lines `info` prints for a loaded network."""
+    from renderer.nets.contract import band_of_row
+
+    G = network.G
+    kind = network.kind + ("  (untrained demo network)" if network.is_demo else "")
+    fmt = network.extra.get("format", "")
+    source = "untrained demo network" if network.is_demo else _FORMATS.get(fmt, fmt or "?")
+    if fmt == "official-pickle":
+        source += f", generator {network.extra.get('generator_key', 'G_ema')}"
+    if network.arch.get("source_repo"):
+        source += f", from {network.arch['source_repo']} code"
+    if network.discriminator is not None:
+        disc = f"included ({len(network.discriminator.state)} tensors)"
+    else:
+        disc = "not included"
+    summary = [
+        ("network", f"{network.name}  ({network.source})"),
+        ("kind", kind),
+        ("format", source),
+        (
+            "resolution",
+            f"{network.img_resolution} x {network.img_resolution}, {network.img_channels} channels",
+        ),
+        ("z_dim", network.z_dim),
+        ("w_dim", network.w_dim),
+        ("num_ws", network.num_ws),
+        ("c_dim", network.c_dim),
+        ("fingerprint", network.fingerprint),
+        ("discriminator", disc),
+    ]
+    for text in network.extra.get("module_src", []):
+        summary.append(("embedded code", f"{text} (kept as text, never run)"))
+    width = max(len(k) for k, _ in summary)
+    lines = [f"{k.ljust(width)}  {v}" for k, v in summary]
+    steps = list(getattr(G.synthesis, "steps", []))
+    rows = [
+        (i, s.name, f"{s.size}x{s.size}", s.channels, s.row, band_of_row(s.row, network.num_ws))
+        for i, s in enumerate(steps)
+    ]
+    lines += ["", f"synthesis steps ({len(steps)}; each reads one w row):"]
+    lines += format_table(["#", "step", "output", "channels", "w row", "band"], rows, right={0, 2, 3, 4})
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("info: owned by the loading helper")
+    from renderer.loading import load_network
+
+    network = load_network(args.path)
+    print("\n".join(describe(network)))
+    return 0

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from renderer.errors import ProjectionError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +25,85 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--outdir", default="out/projection")
     p.add_argument("--save-video", action="store_true", help="also write an animation of the optimisation")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    p.add_argument(
+        "--optimize-noise",
+        action="store_true",
+        help="StyleGAN2: also fit the noise maps (saved to projected_noise.npz; `render --w` ignores them)",
+    )
+
+
+class _StopFlag:
+    """First Ctrl+C asks the optimisation to stop after the current step; a second one aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> _StopFlag:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __call__(self) -> bool:
+        return self.requested
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("project: owned by the projection helper")
+    from renderer import load_network
+    from renderer.engine import Engine
+    from renderer.projector import ProjectionConfig, load_target, project
+    from renderer.projector.outputs import back_up_previous, write_projection
+
+    if args.steps < 1:
+        raise ProjectionError(f"--steps must be at least 1, got {args.steps}")
+    network = load_network(args.network)
+    engine = Engine(network, device=args.device)
+    target = load_target(args.target, network)
+    config = ProjectionConfig(
+        steps=args.steps,
+        space=args.space,
+        stabilize=args.stabilize,
+        loss=args.loss,
+        vgg_path=args.vgg,
+        seed=args.seed,
+        optimize_noise=args.optimize_noise,
+        keep_frames=args.save_video,
+    )
+    print(
+        f"projecting {args.target} into {network.name} ({network.kind}, {network.img_resolution} px, "
+        f"{network.num_ws} rows) in {'W+' if args.space == 'wplus' else 'W'} on {engine.device_name}"
+    )
+    bar = tqdm(total=args.steps, unit="step", dynamic_ncols=True, file=sys.stderr)
+
+    def on_progress(p: object) -> None:
+        bar.update(1)
+        bar.set_postfix(loss=f"{p.loss:.4g}", psnr=f"{p.psnr:.2f}")
+
+    with _StopFlag() as stop:
+        try:
+            result = project(engine, target, config, progress=on_progress, should_stop=stop)
+        finally:
+            bar.close()
+    print(f"loss: {result.loss_name}")
+    if result.stopped_early:
+        print(f"interrupted after {len(result.log)} steps: writing the best w so far (step {result.best_step})")
+    outdir = Path(args.outdir)
+    backups = back_up_previous(outdir) if outdir.is_dir() else []
+    if backups:
+        print(f"kept the previous results in {outdir} as *.bak")
+    written = write_projection(outdir, target, result, save_video=args.save_video, backup=False)
+    print(f"best PSNR {result.best_psnr:.2f} dB at step {result.best_step} ({result.elapsed_s:.1f} s)")
+    for name, path in written.items():
+        print(f"wrote {path}")
+    if args.save_video and not any(n.startswith("proj.") and n != "proj.png" for n in written):
+        print("no animation written: no preview frames were collected")
+    if result.noise:
+        print("note: the optimised noise maps are in projected_noise.npz; `render --w` uses the network's own noise")
+    return 130 if result.stopped_early else 0

@@ -3,15 +3,84 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("view", help="open the live imgui viewer")
     p.add_argument("--network", default="demo-face", help="network file or demo-face / demo-sprite")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
-    p.add_argument("--screenshot", default=None, metavar="PNG", help="render N frames, save a screenshot, exit")
-    p.add_argument("--frames", type=int, default=30)
+    p.add_argument(
+        "--screenshot", default=None, metavar="PNG", help="render N frames, save a screenshot, exit"
+    )
+    p.add_argument(
+        "--frames",
+        type=int,
+        default=30,
+        help="with --screenshot: window frames to draw after the first image arrives",
+    )
+    p.add_argument(
+        "--capture-dir",
+        default=None,
+        metavar="DIR",
+        help="folder for captures and sessions (default: <Pictures>/Castmaker)",
+    )
+
+
+def _leave_a_core_for_the_window(device_type: str) -> None:
+    """On the CPU, render with one thread fewer than there are cores so the UI thread (and a software
+    OpenGL) keep a core: the window stays responsive while a frame renders. OMP_NUM_THREADS wins."""
+    if device_type != "cpu" or os.environ.get("OMP_NUM_THREADS"):
+        return
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("view: owned by the viewer helper")
+    # Check for a display before anything slow, so a headless machine gets one line at once.
+    from editor.viewer.display_probe import check_viewer_can_open
+    from renderer.errors import CastmakerError
+
+    if args.frames < 1:
+        raise CastmakerError(f"--frames must be at least 1, got {args.frames}")
+    check_viewer_can_open()
+
+    from editor.viewer.app import ViewerApp, ViewerInfo, ViewerOptions, run_viewer
+    from editor.viewer.capture import default_capture_dir
+    from editor.viewer.frames import render_frame
+    from editor.viewer.render_thread import RenderThread
+    from renderer import load_network
+    from renderer.engine import Engine
+
+    print(f"loading {args.network} ...", flush=True)
+    network = load_network(args.network)
+    engine = Engine(network, device=args.device)
+    _leave_a_core_for_the_window(engine.device.type)
+    info = ViewerInfo(
+        name=network.name,
+        source=network.source,
+        kind=network.kind,
+        fingerprint=network.fingerprint,
+        num_ws=network.num_ws,
+        img_resolution=network.img_resolution,
+        c_dim=network.c_dim,
+        device_name=engine.device_name,
+        steps=tuple(engine.steps),
+    )
+    options = ViewerOptions(
+        capture_dir=Path(args.capture_dir).expanduser() if args.capture_dir else default_capture_dir(),
+        screenshot=Path(args.screenshot) if args.screenshot else None,
+        frames=args.frames,
+    )
+    worker = RenderThread(lambda request: render_frame(engine, request))
+    app = ViewerApp(info, worker, options)
+    try:
+        code = run_viewer(app)
+    finally:
+        worker.stop()
+    print(app.timing_summary())
+    if options.screenshot is not None:
+        print(f"screenshot saved to {options.screenshot}")
+    return code

@@ -1,5 +1,7 @@
-"""Engine: recipe -> pixels on the best device, with timing (and room for a prefix cache)."""
+"""Engine: recipe -> pixels on the best device, with a prefix cache, batched thumbnails and timing."""
 
 from renderer.engine.engine import Engine, RenderResult
+from renderer.engine.options import EngineOptions
+from renderer.engine.prefix_cache import PrefixCache
 
-__all__ = ["Engine", "RenderResult"]
+__all__ = ["Engine", "EngineOptions", "PrefixCache", "RenderResult"]

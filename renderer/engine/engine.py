@@ -1,24 +1,36 @@
 """The Engine owns a network on a device and turns recipes / w arrays into uint8 images.
 
+Single renders go step by step through the synthesis contract (renderer/nets/contract.py) and keep
+every intermediate state in a byte-bounded prefix cache, so an edit of rows >= k only re-runs the
+steps from the first one reading row k. Thumbnails of many sources go through one batched pass (or
+single passes where those measure faster, see thumbnail_strategy.py).
+
 Thread use: one Engine per worker thread (the editor's RenderWorker owns one); methods are not re-entrant.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
 from renderer.engine.device import describe_device, pick_device
 from renderer.engine.images import to_uint8
-from renderer.errors import LatentError
+from renderer.engine.options import DEFAULT_CACHE_BYTES, EngineOptions, resolve_options
+from renderer.engine.prefix_cache import PrefixCache, prefix_digests
+from renderer.engine.thumbnail_strategy import ThumbnailStrategy
+from renderer.errors import LatentError, RenderError
 from renderer.latents.recipe import Recipe, SeedSource, Source, WSource, evaluate_recipe
 from renderer.latents.seeds import z_from_seed
 from renderer.network import Network
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,15 +44,116 @@ class RenderResult:
     cache_hit: bool = False
 
 
-class Engine:
-    """Renders a Network's recipes; `device="auto"` picks CUDA > MPS > CPU."""
+def _clone_state(state: Any) -> Any:
+    if isinstance(state, torch.Tensor):
+        return state.clone()
+    if isinstance(state, tuple):
+        return tuple(_clone_state(s) for s in state)
+    if isinstance(state, list):
+        return [_clone_state(s) for s in state]
+    return state
 
-    def __init__(self, network: Network, device: str = "auto", seed_cache_size: int = 256) -> None:
-        self.network = network
+
+class Engine:
+    """Renders a Network's recipes; `device="auto"` picks CUDA > MPS > CPU.
+
+    Keyword options (all part of the prefix cache's context, so changing them drops the cache):
+      cache_bytes: byte budget of the prefix cache (0 disables it).
+      fp16: run use_fp16 layers in float16; None = on for CUDA, off elsewhere.
+      channels_last, compile, cuda_graphs: CUDA accelerations, off unless measured faster (`bench`).
+      thumbnails: "auto" (probe batched vs single once), "batched" or "single".
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        device: str = "auto",
+        seed_cache_size: int = 256,
+        *,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+        fp16: bool | None = None,
+        channels_last: bool = False,
+        compile: bool = False,
+        cuda_graphs: bool = False,
+        thumbnails: str = "auto",
+        thumb_batch_size: int = 8,
+    ) -> None:
         self.device = pick_device(device)
-        self.G = network.G.to(self.device).eval().requires_grad_(False)
+        self._wishes = dict(fp16=fp16, channels_last=channels_last, compile=compile, cuda_graphs=cuda_graphs)
+        self.options: EngineOptions = resolve_options(self.device, **self._wishes)
+        self.cache = PrefixCache(cache_bytes)
+        self.thumbnail_strategy = ThumbnailStrategy(thumbnails)
+        if thumb_batch_size < 1:
+            raise ValueError(f"thumb_batch_size must be >= 1, got {thumb_batch_size}")
+        self.thumb_batch_size = int(thumb_batch_size)
         self._seed_ws: OrderedDict[SeedSource, np.ndarray] = OrderedDict()
         self._seed_cache_size = seed_cache_size
+        self._install(network)
+
+    # ----- set-up and invalidation
+    def _install(self, network: Network) -> None:
+        """Put `network` on the device with the current options; drop everything derived from the old one."""
+        self.network = network
+        G = network.G.to(self.device).eval().requires_grad_(False)
+        if self.options.channels_last:
+            G = G.to(memory_format=torch.channels_last)
+        self.G = G
+        synth = G.synthesis
+        self._stepwise = all(hasattr(synth, a) for a in ("steps", "run_steps", "state_to_image"))
+        if self._stepwise:
+            self._steps = list(synth.steps)
+            # _dep_rows[s]: the state after steps[:s] depends on ws[:_dep_rows[s]] only.
+            self._dep_rows = [0]
+            for step in self._steps:
+                self._dep_rows.append(max(self._dep_rows[-1], int(step.row) + 1))
+            runner: Callable[..., Any] = synth.run_steps
+        else:
+            log.warning("%s has no stepwise synthesis: prefix cache disabled", network.name)
+            self._steps, self._dep_rows = [], [0]
+            runner = synth.forward
+        if self.options.compile:
+            mode = "reduce-overhead" if self.options.cuda_graphs else "default"
+            runner = torch.compile(runner, mode=mode, dynamic=False)
+        self._runner = runner
+        self._context = (network.fingerprint, str(self.device), self.options)
+        self._tensors = list(G.parameters()) + list(G.buffers())
+        self._weights_version = self._current_weights_version()
+        self.cache.clear()
+        self._seed_ws.clear()
+        self.thumbnail_strategy.reset()
+
+    def set_network(self, network: Network) -> None:
+        """Render another network from now on (prefix cache, seed memo and thumbnail probe are dropped)."""
+        self._install(network)
+
+    def set_device(self, device: str) -> None:
+        """Move to another device; options are re-resolved for it and the cache is dropped."""
+        self.device = pick_device(device)
+        self.options = resolve_options(self.device, **self._wishes)
+        self._install(self.network)
+
+    def set_fp16(self, enabled: bool | None) -> None:
+        """Switch float16 layers on/off (None = device default); the cache is dropped."""
+        self._wishes["fp16"] = enabled
+        self.options = resolve_options(self.device, **self._wishes)
+        self._install(self.network)
+
+    def clear_cache(self) -> None:
+        """Drop cached prefixes (done automatically when weights or buffers are changed in place)."""
+        self.cache.clear()
+
+    def _current_weights_version(self) -> int:
+        # Every in-place write to a tensor (copy_, a projection's fine-tuning step, the input transform
+        # of gen_images' --translate) bumps its version counter, so the sum changes whenever the
+        # function the network computes may have changed.
+        return sum(t._version for t in self._tensors)
+
+    def _check_weights_unchanged(self) -> None:
+        version = self._current_weights_version()
+        if version != self._weights_version:
+            log.debug("network weights changed in place: prefix cache dropped")
+            self.cache.clear()
+            self._weights_version = version
 
     # ----- identity
     @property
@@ -50,6 +163,22 @@ class Engine:
     @property
     def num_ws(self) -> int:
         return self.network.num_ws
+
+    @property
+    def num_steps(self) -> int:
+        return len(self._steps)
+
+    @property
+    def steps(self) -> list:
+        """The synthesis steps (name, row, size, channels) in execution order."""
+        return list(self._steps)
+
+    def first_step_for_row(self, row: int) -> int:
+        """First step whose state depends on `row` or a later row: where an edit of rows >= row resumes."""
+        for s in range(len(self._steps) + 1):
+            if self._dep_rows[s] > row:
+                return s - 1
+        return len(self._steps)
 
     # ----- latents
     def class_vector(self, class_idx: int | None, batch: int = 1) -> torch.Tensor | None:
@@ -70,7 +199,13 @@ class Engine:
     @torch.no_grad()
     def map_z(self, z: np.ndarray, psi: float = 1.0, cutoff: int | None = None, class_idx: int | None = None) -> np.ndarray:
         """z [N, z_dim] -> w [N, num_ws, w_dim] with truncation."""
-        zt = torch.from_numpy(np.asarray(z)).to(self.device)
+        if not np.isfinite(psi):
+            raise LatentError(f"truncation psi must be a finite number, got {psi}")
+        if cutoff is not None and not 0 <= cutoff <= self.network.num_ws:
+            raise LatentError(f"truncation cutoff {cutoff} is out of range: use 0-{self.network.num_ws}")
+        # float64 z (as the official tools draw it) becomes float32 on the CPU: MPS has no float64, and the
+        # mapping network casts to float32 first anyway, so the numbers are the same.
+        zt = torch.from_numpy(np.asarray(z, dtype=np.float32)).to(self.device)
         c = self.class_vector(class_idx, batch=zt.shape[0])
         ws = self.G.mapping(zt, c, truncation_psi=psi, truncation_cutoff=cutoff)
         return ws.to(torch.float32).cpu().numpy()
@@ -106,35 +241,143 @@ class Engine:
             raise LatentError(f"recipe has {recipe.num_ws} rows but the network has {self.network.num_ws}")
         return evaluate_recipe(recipe, self.resolve)
 
+    def _check_ws(self, ws: np.ndarray) -> np.ndarray:
+        arr = np.ascontiguousarray(ws, dtype=np.float32)
+        if not arr.flags.writeable:
+            arr = arr.copy()  # torch.from_numpy wants writable memory; w rows are small
+        want = (self.network.num_ws, self.network.w_dim)
+        if arr.shape != want:
+            raise LatentError(f"w has shape {list(arr.shape)} but this network needs {list(want)}")
+        return arr
+
     # ----- synthesis
-    def synthesize(self, ws: torch.Tensor, **kwargs: object) -> torch.Tensor:
+    def synthesize(self, ws: torch.Tensor, **kwargs: Any) -> torch.Tensor:
         """Differentiable synthesis of ws [N, num_ws, w_dim] on this device (projection uses it)."""
-        return self.G.synthesis(ws, noise_mode="const", **kwargs)
+        kwargs.setdefault("noise_mode", "const")
+        kwargs.setdefault("force_fp32", self.options.force_fp32)
+        return self.G.synthesis(ws, **kwargs)
+
+    def _run(self, x: torch.Tensor, state: Any, start: int, stop: int) -> Any:
+        return self._runner(x, state, start, stop, force_fp32=self.options.force_fp32, noise_mode="const")
+
+    def _full_image(self, x: torch.Tensor) -> torch.Tensor:
+        """Uncached synthesis of a batch [N, num_ws, w_dim] -> [N, C, H, W]."""
+        if not self._stepwise:
+            return self._runner(x, force_fp32=self.options.force_fp32, noise_mode="const")
+        synth = self.G.synthesis
+        return synth.state_to_image(self._run(x, None, 0, len(self._steps)))
+
+    def _advance(self, ws: np.ndarray, stop: int, use_cache: bool) -> tuple[Any, int]:
+        """State after steps[:stop] for one w, resuming from the longest cached prefix; returns (state, start)."""
+        use_cache = use_cache and self.cache.budget_bytes > 0
+        if use_cache:
+            self._check_weights_unchanged()
+        start, state = 0, None
+        digests = prefix_digests(ws) if use_cache else []
+        if use_cache:
+            for s in range(stop, 0, -1):
+                found = self.cache.get((self._context, s, digests[self._dep_rows[s]]))
+                if found is not None:
+                    start, state = s, found
+                    break
+            if start:
+                self.cache.stats.hits += 1
+            else:
+                self.cache.stats.misses += 1
+        x = torch.from_numpy(ws[None]).to(self.device)
+        if not use_cache:
+            return self._run(x, None, 0, stop), 0
+        for s in range(start, stop):
+            state = self._run(x, state, s, s + 1)
+            stored = _clone_state(state) if self.options.cuda_graphs else state
+            self.cache.put((self._context, s + 1, digests[self._dep_rows[s + 1]]), stored)
+        return state, start
 
     @torch.no_grad()
-    def render_ws(self, ws: np.ndarray) -> RenderResult:
-        """w+ [num_ws, w_dim] -> RenderResult."""
-        ws = np.asarray(ws, dtype=np.float32)
+    def render_ws(self, ws: np.ndarray, use_cache: bool = True) -> RenderResult:
+        """w+ [num_ws, w_dim] -> RenderResult; `use_cache=False` runs every step and stores nothing."""
+        ws = self._check_ws(ws)
         t0 = time.perf_counter()
-        x = torch.from_numpy(ws[None]).to(self.device)
-        img = to_uint8(self.synthesize(x))[0]
+        if not self._stepwise:
+            img = to_uint8(self._full_image(torch.from_numpy(ws[None]).to(self.device)))[0]
+            return RenderResult(image=img, ws=ws, ms=(time.perf_counter() - t0) * 1000)
+        state, start = self._advance(ws, len(self._steps), use_cache)
+        img = to_uint8(self.G.synthesis.state_to_image(state))[0]
         ms = (time.perf_counter() - t0) * 1000
-        return RenderResult(image=img, ws=ws, ms=ms)
+        return RenderResult(image=img, ws=ws, ms=ms, start_step=start, cache_hit=start > 0)
 
-    def render(self, recipe: Recipe) -> RenderResult:
+    def render(self, recipe: Recipe, use_cache: bool = True) -> RenderResult:
         """Recipe -> RenderResult (time includes mapping of any new seeds)."""
         t0 = time.perf_counter()
         ws = self.evaluate(recipe)
-        result = self.render_ws(ws)
+        result = self.render_ws(ws, use_cache=use_cache)
         result.ms = (time.perf_counter() - t0) * 1000
         return result
 
     @torch.no_grad()
-    def render_thumbnails(self, sources: Sequence[Source | np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
-        """Render what each source looks like alone, batched; returns uint8 H x W x C per source."""
-        ws_list = [np.asarray(s, np.float32) if isinstance(s, np.ndarray) else self.resolve(s) for s in sources]
+    def render_float(self, ws: np.ndarray, use_cache: bool = True) -> np.ndarray:
+        """The synthesis output [C, H, W] float32 in about [-1, 1] before uint8 conversion (tests, projection)."""
+        ws = self._check_ws(ws)
+        if not self._stepwise:
+            return self._full_image(torch.from_numpy(ws[None]).to(self.device))[0].float().cpu().numpy()
+        state, _ = self._advance(ws, len(self._steps), use_cache)
+        return self.G.synthesis.state_to_image(state)[0].float().cpu().numpy()
+
+    @torch.no_grad()
+    def activations(self, ws: np.ndarray, step_index: int) -> np.ndarray:
+        """Feature map after synthesis step `step_index` for the layer inspector: [C, H, W] float32."""
+        if not self._stepwise:
+            raise RenderError(f"{self.network.name} has no stepwise synthesis: the layer inspector needs one")
+        if not 0 <= step_index < len(self._steps):
+            raise RenderError(f"step {step_index} is out of range: this network has steps 0-{len(self._steps) - 1}")
+        state, _ = self._advance(self._check_ws(ws), step_index + 1, use_cache=True)
+        act = self.G.synthesis.state_activation(state)
+        return act[0].to(torch.float32).cpu().numpy()
+
+    # ----- thumbnails
+    def _thumb_ws(self, sources: Sequence[Source | np.ndarray]) -> list[np.ndarray]:
+        return [self._check_ws(s) if isinstance(s, np.ndarray) else self.resolve(s) for s in sources]
+
+    def _render_batch(self, ws_list: Sequence[np.ndarray]) -> list[np.ndarray]:
+        x = torch.from_numpy(np.stack(ws_list)).to(self.device)
+        return list(to_uint8(self._full_image(x)))
+
+    @torch.no_grad()
+    def render_thumbnails(
+        self, sources: Sequence[Source | np.ndarray], batch_size: int | None = None, mode: str | None = None
+    ) -> list[np.ndarray]:
+        """What each source looks like alone, as uint8 H x W x C per source, in input order.
+
+        `mode` overrides the engine's thumbnail strategy for this call ("batched" or "single"); in
+        "auto" the first call with enough sources times both ways and keeps the faster one.
+        """
+        ws_list = self._thumb_ws(sources)
+        bs = self.thumb_batch_size if batch_size is None else int(batch_size)
+        if bs < 1:
+            raise ValueError(f"batch_size must be >= 1, got {bs}")
+        chosen = mode or self.thumbnail_strategy.chosen
+        if chosen is None and self.device.type != "cpu":
+            chosen = "batched"  # GPUs: a batch is never slower than its images one by one
         out: list[np.ndarray] = []
-        for i in range(0, len(ws_list), batch_size):
-            chunk = torch.from_numpy(np.stack(ws_list[i : i + batch_size])).to(self.device)
-            out.extend(to_uint8(self.synthesize(chunk)))
+        i = 0
+        if chosen is None:
+            if len(ws_list) < 4 or bs < 2:
+                chosen = "single"  # too few to probe: decide on a later, larger call
+            else:
+                nb = min(bs, len(ws_list) // 2)
+                t0 = time.perf_counter()
+                out.extend(self._render_batch(ws_list[:nb]))
+                t1 = time.perf_counter()
+                ns = min(nb, len(ws_list) - nb)
+                out.extend(self._render_batch([w])[0] for w in ws_list[nb : nb + ns])
+                t2 = time.perf_counter()
+                i = nb + ns
+                chosen = self.thumbnail_strategy.decide((t1 - t0) * 1000 / nb, (t2 - t1) * 1000 / ns)
+        if chosen == "single":
+            out.extend(self._render_batch([w])[0] for w in ws_list[i:])
+        elif chosen == "batched":
+            for j in range(i, len(ws_list), bs):
+                out.extend(self._render_batch(ws_list[j : j + bs]))
+        else:
+            raise ValueError(f"thumbnail mode must be 'batched' or 'single', got {chosen!r}")
         return out

@@ -1,0 +1,187 @@
+"""Sessions: the whole editor state worth keeping (network + recipe) in one `*.castmaker-session` file.
+
+Why one .npz: a recipe holds explicit w arrays (presets, projections, w files) beside plain settings;
+an .npz keeps both in a single file without pickle. It holds `session_json` (uint8 array of UTF-8 JSON)
+and one float32 array per WSource (`w_0`, `w_1`, ...).
+
+JSON: {"format": "castmaker-session", "version": 1,
+       "network": {"source": "<path or demo name>", "fingerprint": "..."},
+       "base": <source>, "rows": [{"mode", "weight", "source": <source> | null}, ...]}
+<source> = {"type": "seed", "seed", "psi", "cutoff", "class_idx"}
+         | {"type": "w", "label", "kind": "w" | "preset" | "projected", "array": "w_0"}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from editor.presets import write_atomic
+from renderer.errors import CastmakerError, LatentError
+from renderer.latents import Recipe, RowEdit, SeedSource, Source, WSource
+
+log = logging.getLogger(__name__)
+
+SESSION_FORMAT = "castmaker-session"
+SESSION_VERSION = 1
+SESSION_SUFFIX = ".castmaker-session"
+WSOURCE_KINDS = ("w", "preset", "projected")
+
+
+class SessionError(CastmakerError):
+    """A session file could not be written or read back."""
+
+
+@dataclass
+class SessionData:
+    """What a session file restores: the recipe and the network it was made with."""
+
+    recipe: Recipe
+    network_source: str
+    fingerprint: str
+
+
+def _encode_source(
+    src: Source, arrays: dict[str, np.ndarray], seen: list[tuple[WSource, str]]
+) -> dict[str, Any]:
+    if isinstance(src, SeedSource):
+        return {
+            "type": "seed",
+            "seed": int(src.seed),
+            "psi": float(src.psi),
+            "cutoff": None if src.cutoff is None else int(src.cutoff),
+            "class_idx": None if src.class_idx is None else int(src.class_idx),
+        }
+    if isinstance(src, WSource):
+        key = next((k for s, k in seen if s is src or s == src), None)
+        if key is None:
+            key = f"w_{len(arrays)}"
+            arrays[key] = np.asarray(src.w, dtype=np.float32)
+            seen.append((src, key))
+        return {"type": "w", "label": src.label, "kind": src.kind, "array": key}
+    raise SessionError(f"cannot save a source of type {type(src).__name__}")
+
+
+def save_session(path: str | os.PathLike, recipe: Recipe, network_source: str, fingerprint: str) -> Path:
+    """Write `recipe` and its network reference to `path` atomically (suffix added if missing)."""
+    p = Path(path)
+    if not p.name.endswith(SESSION_SUFFIX):
+        p = p.with_name(p.name + SESSION_SUFFIX)
+    arrays: dict[str, np.ndarray] = {}
+    seen: list[tuple[WSource, str]] = []
+    doc = {
+        "format": SESSION_FORMAT,
+        "version": SESSION_VERSION,
+        "network": {"source": str(network_source), "fingerprint": str(fingerprint)},
+        "base": _encode_source(recipe.base, arrays, seen),
+        "rows": [
+            {
+                "mode": edit.mode,
+                "weight": float(edit.weight),
+                "source": None if edit.source is None else _encode_source(edit.source, arrays, seen),
+            }
+            for edit in recipe.rows
+        ],
+    }
+    text = np.frombuffer(json.dumps(doc, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+    write_atomic(p, lambda f: np.savez(f, session_json=text, **arrays))
+    log.info("saved session %s (%d w arrays)", p, len(arrays))
+    return p
+
+
+def _decode_source(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Source:
+    if not isinstance(obj, dict):
+        raise SessionError(f"{where}: a source must be an object, got {type(obj).__name__}")
+    kind = obj.get("type")
+    try:
+        if kind == "seed":
+            cutoff = obj.get("cutoff")
+            class_idx = obj.get("class_idx")
+            return SeedSource(
+                seed=int(obj["seed"]),
+                psi=float(obj.get("psi", 0.7)),
+                cutoff=None if cutoff is None else int(cutoff),
+                class_idx=None if class_idx is None else int(class_idx),
+            )
+        if kind == "w":
+            key = obj["array"]
+            if key not in arrays:
+                raise SessionError(f"{where}: the file has no array {key!r}; it is incomplete or damaged")
+            wkind = str(obj.get("kind", "w"))
+            if wkind not in WSOURCE_KINDS:
+                raise SessionError(f"{where}: unknown w source kind {wkind!r}")
+            return WSource(arrays[key], label=str(obj.get("label", key)), kind=wkind)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SessionError(f"{where}: bad source entry ({exc!r})") from None
+    except LatentError as exc:
+        raise SessionError(f"{where}: {exc}") from None
+    raise SessionError(f"{where}: unknown source type {kind!r} (expected 'seed' or 'w')")
+
+
+def load_session(path: str | os.PathLike) -> SessionData:
+    """Read a session file; SessionError says exactly what is wrong with a bad one."""
+    p = Path(path)
+    if not p.is_file():
+        raise SessionError(f"session file not found: {p}")
+    try:
+        with np.load(p, allow_pickle=False) as data:
+            if not hasattr(data, "files"):
+                raise SessionError(f"{p.name} is a single array, not a Castmaker session (.npz)")
+            if "session_json" not in data.files:
+                raise SessionError(f"{p.name} is not a Castmaker session: it has no 'session_json' entry")
+            raw = data["session_json"]
+            arrays = {k: np.asarray(data[k]) for k in data.files if k != "session_json"}
+    except SessionError:
+        raise
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+        raise SessionError(f"{p.name} is not a readable session file ({exc})") from None
+    try:
+        doc = json.loads(np.asarray(raw, dtype=np.uint8).tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError) as exc:
+        raise SessionError(f"{p.name}: its session description is not valid JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != SESSION_FORMAT:
+        raise SessionError(f"{p.name} is not a Castmaker session (format is not {SESSION_FORMAT!r})")
+    version = doc.get("version")
+    if not isinstance(version, int) or version > SESSION_VERSION:
+        raise SessionError(
+            f"{p.name} is session format version {version!r}; this Castmaker reads version {SESSION_VERSION}: "
+            "update Castmaker to open it"
+        )
+    for key, arr in arrays.items():
+        if arr.dtype != np.float32 or arr.ndim != 2 or not np.isfinite(arr).all():
+            raise SessionError(f"{p.name}: array {key!r} is not a finite float32 [num_ws, w_dim] w")
+    net = doc.get("network")
+    if not isinstance(net, dict) or "source" not in net or "fingerprint" not in net:
+        raise SessionError(f"{p.name}: the 'network' entry is missing its source or fingerprint")
+    rows_doc = doc.get("rows")
+    if not isinstance(rows_doc, list) or not rows_doc:
+        raise SessionError(f"{p.name}: 'rows' must be a non-empty list, one entry per w row")
+    base = _decode_source(doc.get("base"), arrays, f"{p.name}: base")
+    rows: list[RowEdit] = []
+    for i, entry in enumerate(rows_doc):
+        where = f"{p.name}: row {i}"
+        if not isinstance(entry, dict):
+            raise SessionError(f"{where}: must be an object with mode, weight and source")
+        src = None if entry.get("source") is None else _decode_source(entry["source"], arrays, where)
+        try:
+            rows.append(
+                RowEdit(
+                    source=src, mode=str(entry.get("mode", "keep")), weight=float(entry.get("weight", 1.0))
+                )
+            )
+        except (LatentError, TypeError, ValueError) as exc:
+            raise SessionError(f"{where}: {exc}") from None
+    recipe = Recipe(base=base, rows=tuple(rows))
+    for src in [recipe.base, *(e.source for e in recipe.rows)]:
+        if isinstance(src, WSource) and src.w.shape[0] != recipe.num_ws:
+            raise SessionError(
+                f"{p.name}: source {src.label!r} has {src.w.shape[0]} w rows but the recipe has {recipe.num_ws}"
+            )
+    return SessionData(recipe=recipe, network_source=str(net["source"]), fingerprint=str(net["fingerprint"]))

@@ -1,0 +1,170 @@
+"""Start the editor: `python main.py [--network X] [--screenshot PNG] [--device D]`.
+
+Screenshot mode opens the window, waits until the network is loaded, the preview is rendered and every
+thumbnail has arrived, saves `QWidget.grab()` of the whole window as PNG and exits 0 (2 on failure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NETWORK = "demo-face"
+SCREENSHOT_TIMEOUT_S = 600.0
+STYLE_SHEET = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
+
+
+def dark_palette():
+    """Fusion palette matching resources/style.qss (spin box arrows and focus frames use it)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    pal = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: "#2b2d33",
+        QPalette.ColorRole.WindowText: "#e4e4e8",
+        QPalette.ColorRole.Base: "#1f2126",
+        QPalette.ColorRole.AlternateBase: "#2b2d33",
+        QPalette.ColorRole.Text: "#e4e4e8",
+        QPalette.ColorRole.Button: "#3a3d45",
+        QPalette.ColorRole.ButtonText: "#e4e4e8",
+        QPalette.ColorRole.Highlight: "#3d5a80",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.ToolTipBase: "#1f2126",
+        QPalette.ColorRole.ToolTipText: "#e4e4e8",
+    }
+    for role, colour in roles.items():
+        pal.setColor(role, QColor(colour))
+    return pal
+
+
+_QUIET_QT_MESSAGES = ("propagateSizeHints",)  # harmless notes of the offscreen platform
+
+
+def route_qt_messages() -> None:
+    """Send Qt's own warnings to logging (so library code never prints), quieting known harmless ones."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("qt")
+
+    def handler(kind, _context, message: str) -> None:
+        if any(q in message for q in _QUIET_QT_MESSAGES):
+            qt_log.debug("%s", message)
+        elif kind in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):
+            qt_log.error("%s", message)
+        elif kind == QtMsgType.QtWarningMsg:
+            qt_log.warning("%s", message)
+        else:
+            qt_log.debug("%s", message)
+
+    qInstallMessageHandler(handler)
+
+
+def ensure_application():
+    """The QApplication (created once; offscreen when there is no display and no platform was chosen)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        if (
+            sys.platform.startswith("linux")
+            and not os.environ.get("DISPLAY")
+            and not os.environ.get("WAYLAND_DISPLAY")
+        ):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        route_qt_messages()
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("Castmaker")
+        app.setOrganizationName("Castmaker")
+        app.setStyle("Fusion")  # same look on every platform; the style sheet only recolours it
+        app.setPalette(dark_palette())
+        if STYLE_SHEET.is_file():
+            app.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
+    return app
+
+
+def create_window(network: str | None, device: str = "auto", settings=None, loader=None, engine_factory=None):
+    """Window + started worker, with `network` queued for loading (tests pass a loader / settings)."""
+    from editor.ui.main_window import MainWindow
+    from editor.ui.render_worker import RenderWorker
+    from editor.ui.settings import make_settings
+
+    worker = RenderWorker(device=device, loader=loader, engine_factory=engine_factory)
+    window = MainWindow(worker, settings if settings is not None else make_settings())
+    worker.start()
+    window.open_network(network or DEFAULT_NETWORK)
+    return window
+
+
+def shutdown(window) -> None:
+    """Stop the worker thread before the window goes (no thread outlives its engine)."""
+    window.worker.stop()
+
+
+def ready_for_screenshot(window) -> bool:
+    """Network loaded, newest frame shown, every thumbnail in, worker idle."""
+    return (
+        window.info is not None
+        and window.preview.mix_image() is not None
+        and window._shown_request == window._latest_request
+        and window.thumbnails_complete()
+        and not window.worker.is_busy()
+    )
+
+
+def take_screenshot(window, path: str | os.PathLike, timeout_s: float = SCREENSHOT_TIMEOUT_S) -> Path:
+    """Wait (processing events) until the window is ready, then save a PNG of the whole window."""
+    from PySide6.QtWidgets import QApplication
+
+    from renderer.errors import CastmakerError
+
+    t_end = time.monotonic() + timeout_s
+    failed: list[str] = []
+    window.worker.networkFailed.connect(lambda src, msg: failed.append(f"could not open {src}: {msg}"))
+    while time.monotonic() < t_end:
+        QApplication.processEvents()
+        if failed and window.info is None:
+            raise CastmakerError(failed[0])
+        if ready_for_screenshot(window):
+            for _ in range(5):  # let queued thumbnail refreshes and repaints run
+                QApplication.processEvents()
+                time.sleep(0.06)
+            if ready_for_screenshot(window):
+                break
+        time.sleep(0.02)
+    else:
+        raise CastmakerError(f"the editor was not ready after {timeout_s:.0f} s: no screenshot written")
+    from editor.ui.png_export import write_png
+    from editor.ui.qt_images import from_qimage
+
+    image = window.grab().toImage()
+    out = write_png(path, from_qimage(image)[:, :, :3])
+    log.info("screenshot saved to %s (%dx%d)", out, image.width(), image.height())
+    return out
+
+
+def run_editor(args: argparse.Namespace) -> int:
+    """Entry point called by the CLI dispatcher when no subcommand is given."""
+    app = ensure_application()
+    network = getattr(args, "network", None) or DEFAULT_NETWORK
+    device = getattr(args, "device", "auto") or "auto"
+    window = create_window(network, device)
+    screenshot = getattr(args, "screenshot", None)
+    try:
+        if screenshot:
+            window.show()
+            out = take_screenshot(window, screenshot)
+            sys.stderr.write(f"castmaker: screenshot saved to {out}\n")
+            return 0
+        window.restore_layout()
+        window.interactive = True
+        window.show()
+        return int(app.exec())
+    finally:
+        shutdown(window)
+        window.close()

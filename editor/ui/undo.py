@@ -1,0 +1,54 @@
+"""Undo for recipe edits: every change of the recipe is one QUndoCommand holding the before/after values.
+
+Why whole recipes: a recipe is a small immutable value (w arrays are shared, not copied), so storing
+both sides is cheap and undo can never drift from what was rendered. A slider drag merges into one
+command (same gesture id), so one Ctrl+Z undoes the whole drag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+
+from PySide6.QtGui import QUndoCommand
+
+from renderer.latents import Recipe
+
+MERGE_ID = 0x0CA5
+
+
+class RecipeCommand(QUndoCommand):
+    """Set the recipe to `after` (redo) or back to `before` (undo) through `apply`."""
+
+    def __init__(
+        self,
+        before: Recipe,
+        after: Recipe,
+        text: str,
+        apply: Callable[[Recipe], None],
+        merge_key: Hashable | None = None,
+    ) -> None:
+        super().__init__(text)
+        self.before = before
+        self.after = after
+        self._apply = apply
+        self.merge_key = merge_key
+
+    def redo(self) -> None:
+        self._apply(self.after)
+
+    def undo(self) -> None:
+        self._apply(self.before)
+
+    def id(self) -> int:  # noqa: A003 - Qt API
+        return MERGE_ID if self.merge_key is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt API
+        if (
+            not isinstance(other, RecipeCommand)
+            or other.merge_key is None
+            or other.merge_key != self.merge_key
+        ):
+            return False
+        self.after = other.after
+        self.setText(other.text())
+        return True

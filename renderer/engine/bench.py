@@ -1,0 +1,139 @@
+"""Engine timings for `main.py bench`: mapping, full and incremental synthesis, thumbnails, memory.
+
+Why a library module: the numbers are measured here and returned as a plain dict; the CLI only formats
+them. Each figure is the median of `repeats` timed runs after one warm-up run. Speed claims live in
+these numbers, never in tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from renderer.engine.engine import Engine
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KS = (2, 4, 8, 12)
+THUMB_COUNT = 8
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def median_ms(fn: Callable[[int], object], repeats: int, device: torch.device, warmup: int = 1) -> float:
+    """Median wall-clock ms of fn(i) over `repeats` calls (i = call index) after `warmup` calls."""
+    for i in range(warmup):
+        fn(-1 - i)
+    _sync(device)
+    times = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        fn(i)
+        _sync(device)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def edit_rows_for(num_ws: int) -> list[int]:
+    """The k of 'rows >= k changed' to measure: 2, 4, 8, 12 where they fit the network."""
+    ks = [k for k in DEFAULT_KS if 0 < k < num_ws]
+    return ks or [num_ws - 1]
+
+
+def peak_memory_mb(device: torch.device) -> dict[str, float]:
+    """Peak resident memory of this process, and peak CUDA memory when on CUDA, in MiB."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_mb = rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024  # bytes on macOS, KiB on Linux
+    out = {"peak_rss_mb": round(rss_mb, 1)}
+    if device.type == "cuda":
+        out["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated(device) / (1024 * 1024), 1)
+    return out
+
+
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 3) if b > 0 else float("nan")
+
+
+def run_engine_bench(engine: Engine, repeats: int = 5, ks: list[int] | None = None) -> dict[str, Any]:
+    """Measure the engine on its device; returns the bench's JSON-ready dict."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    dev = engine.device
+    net = engine.network
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+    rng = np.random.RandomState(1234)
+    ks = edit_rows_for(net.num_ws) if ks is None else ks
+    base = engine.map_seed(0, psi=0.7).copy()
+
+    z = rng.randn(1, net.z_dim)
+    mapping_ms = median_ms(lambda i: engine.map_z(z, psi=0.7), repeats, dev)
+
+    def variant(i: int, first_row: int = 0) -> np.ndarray:
+        ws = base.copy()
+        ws[first_row:] += np.float32(0.01 * (i + 2))  # a new w each call: nothing can be served from the cache
+        return ws
+
+    full_ms = median_ms(lambda i: engine.render_ws(variant(i), use_cache=False), repeats, dev)
+    full_miss_ms = median_ms(lambda i: engine.render_ws(variant(i + 1000)), repeats, dev)
+
+    incremental: dict[str, float] = {}
+    start_steps: dict[str, int] = {}
+    for k in ks:
+        engine.clear_cache()
+        engine.render_ws(base)
+        served: list[int] = []
+
+        def edit(i: int, k: int = k, served: list[int] = served) -> None:
+            served.append(engine.render_ws(variant(i, first_row=k)).start_step)
+
+        incremental[str(k)] = round(median_ms(edit, repeats, dev), 3)
+        start_steps[str(k)] = min(served)
+    engine.clear_cache()
+
+    thumbs = [base + np.float32(0.05 * j) for j in range(THUMB_COUNT)]
+    single_ms = median_ms(lambda i: engine.render_thumbnails(thumbs, mode="single"), repeats, dev) / THUMB_COUNT
+    batched_ms = (
+        median_ms(lambda i: engine.render_thumbnails(thumbs, batch_size=THUMB_COUNT, mode="batched"), repeats, dev)
+        / THUMB_COUNT
+    )
+    engine.render_thumbnails(thumbs)  # let "auto" decide (no-op if already decided)
+    auto_choice = engine.thumbnail_strategy.chosen
+
+    result: dict[str, Any] = {
+        "network": net.name,
+        "kind": net.kind,
+        "resolution": net.img_resolution,
+        "num_ws": net.num_ws,
+        "num_steps": engine.num_steps,
+        "device": engine.device_name,
+        "threads": torch.get_num_threads(),
+        "fp16": engine.options.fp16,
+        "repeats": repeats,
+        "mapping_ms": round(mapping_ms, 3),
+        "full_ms": round(full_ms, 3),
+        "full_cache_miss_ms": round(full_miss_ms, 3),
+        "incremental_ms": incremental,
+        "incremental_start_step": start_steps,
+        "incremental_ratio": {k: _ratio(v, full_ms) for k, v in incremental.items()},
+        "thumb_ms": round(batched_ms, 3),
+        "thumb_single_ms": round(single_ms, 3),
+        "thumb_batch": THUMB_COUNT,
+        "thumb_ratio": _ratio(batched_ms, single_ms),
+        "thumb_auto_choice": auto_choice,
+    }
+    result.update(peak_memory_mb(dev))
+    return result

@@ -1,0 +1,121 @@
+"""Turn any image file into a projection target: the network's channels, square, at its resolution.
+
+Why a module of its own: users drop in photos, palette sprites, 16-bit scans and transparent PNGs; each
+needs a different conversion, and every failure must say what was wrong instead of a Pillow traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from renderer.errors import ProjectionError
+from renderer.network import Network
+
+log = logging.getLogger(__name__)
+
+# Transparent pixels are composited on mid grey: the colour every network renders most easily,
+# and the one that biases a projection least towards light or dark.
+NEUTRAL_BACKGROUND = (128, 128, 128)
+
+_HIGH_DEPTH_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+
+
+def load_target(path: str | os.PathLike, network: Network) -> np.ndarray:
+    """Read an image file and return uint8 [R, R, C] for `network` (R = img_resolution, C = img_channels)."""
+    p = Path(path)
+    if not p.exists():
+        raise ProjectionError(f"target image not found: {p}")
+    if not p.is_file():
+        raise ProjectionError(f"target {p} is not a file: give the path of an image (PNG, JPEG, WebP, ...)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as img:
+                img.seek(0)  # first frame of an animation
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                rgba = _to_rgba8(img)
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ProjectionError(f"{p.name} is not an image Pillow can read ({exc}): use a PNG, JPEG or WebP file") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ProjectionError(f"{p.name} could not be decoded ({exc}): the file may be truncated or corrupt") from None
+    return prepare_target(rgba, network.img_resolution, network.img_channels)
+
+
+def prepare_target(image: np.ndarray, resolution: int, channels: int) -> np.ndarray:
+    """uint8 H x W x {1,3,4} (or H x W) -> uint8 [resolution, resolution, channels], centre-cropped and resized."""
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8:
+        raise ProjectionError(f"target array must be uint8, got {arr.dtype}")
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4) or min(arr.shape[:2]) < 1:
+        raise ProjectionError(f"target array must be H x W x 1, 3 or 4 channels, got shape {list(arr.shape)}")
+    if channels not in (1, 3, 4):
+        raise ProjectionError(f"networks with {channels} image channels are not supported as projection targets")
+    rgba = _array_to_rgba(arr)
+    img = Image.fromarray(rgba, "RGBA")
+    w, h = img.size
+    s = min(w, h)
+    left, top = (w - s) // 2, (h - s) // 2
+    img = img.crop((left, top, left + s, top + s))
+    if s != resolution:
+        # Resize with premultiplied alpha so transparent pixels' hidden colours do not bleed into edges.
+        img = img.convert("RGBa").resize((resolution, resolution), Image.Resampling.LANCZOS).convert("RGBA")
+    out = np.asarray(img, dtype=np.uint8)
+    if channels == 4:
+        return np.ascontiguousarray(out)
+    rgb = _composite(out)
+    if channels == 3:
+        return rgb
+    grey = np.asarray(Image.fromarray(rgb, "RGB").convert("L"), dtype=np.uint8)
+    return np.ascontiguousarray(grey[:, :, None])
+
+
+def _to_rgba8(img: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> uint8 RGBA; 16-bit and float images are scaled, not clipped."""
+    mode = img.mode
+    if mode in _HIGH_DEPTH_MODES:
+        values = np.asarray(img).astype(np.float64)
+        if mode == "F":
+            top = 1.0 if values.size and np.nanmax(values) <= 1.0 else 255.0
+        elif mode == "I" and values.size and values.max() <= 255 and values.min() >= 0:
+            top = 255.0  # 32-bit container holding 8-bit data
+        else:
+            top = 65535.0
+        grey = np.clip(np.nan_to_num(values) / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return _array_to_rgba(grey[:, :, None])
+    if mode == "P" or mode == "PA":
+        img = img.convert("RGBA")  # palette transparency (tRNS) becomes alpha
+    elif mode in ("LA", "La", "RGBa"):
+        img = img.convert("RGBA")
+    elif mode == "1" or mode == "L":
+        img = img.convert("L").convert("RGBA")
+    elif mode != "RGBA":
+        img = img.convert("RGB").convert("RGBA")  # CMYK, YCbCr, LAB, HSV, RGB
+    return np.asarray(img, dtype=np.uint8)
+
+
+def _array_to_rgba(arr: np.ndarray) -> np.ndarray:
+    if arr.shape[2] == 4:
+        return np.ascontiguousarray(arr)
+    if arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    alpha = np.full(arr.shape[:2] + (1,), 255, dtype=np.uint8)
+    return np.ascontiguousarray(np.concatenate([arr, alpha], axis=2))
+
+
+def _composite(rgba: np.ndarray) -> np.ndarray:
+    """Straight-alpha RGBA -> RGB over NEUTRAL_BACKGROUND."""
+    alpha = rgba[:, :, 3:4].astype(np.float32) / 255.0
+    if np.all(alpha == 1.0):
+        return np.ascontiguousarray(rgba[:, :, :3])
+    bg = np.asarray(NEUTRAL_BACKGROUND, dtype=np.float32)
+    rgb = rgba[:, :, :3].astype(np.float32) * alpha + bg * (1.0 - alpha)
+    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)

@@ -1,0 +1,174 @@
+"""`generate heroine 0.6 --export` end to end on the demo networks: files, sheet/face-set shape, export, determinism.
+
+Uses the shipped default config with 2 projection steps (and fewer w_avg samples) so it runs in CI on 2 cores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from editor.cli import run
+from editor.pipeline import DEFAULT_CONFIG
+from editor.pipeline.record import recipe_from_record
+from editor.rpgmaker import face_at, face_set, frame_size_for, sheet_frame
+from editor.rpgmaker.actors import parse_actors
+from editor.rpgmaker.png import decode_png
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_rpgmaker_export import make_project, snapshot  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def fast_config(folder: Path) -> Path:
+    data = json.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    data["projection"].update(steps=2, w_avg_samples=256)
+    data["sheet"]["plain_sheet"] = True
+    path = folder / "fast.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def cli(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = run(argv)
+    return rc, out.getvalue(), err.getvalue()
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    base = tmp_path_factory.mktemp("generate")
+    config = fast_config(base)
+    game = make_project(base / "game", "MZ")
+    common = ["generate", "heroine", "0.6", "--config", str(config), "--export", str(game), "--device", "cpu"]
+    first = cli(common + ["--seed", "7", "--count", "2", "--outdir", str(base / "out1")])
+    second = cli(common + ["--seed", "7", "--outdir", str(base / "out2")])
+    return {"base": base, "game": game, "first": first, "second": second}
+
+
+def test_runs_succeed_and_print_stage_times(generated: dict[str, Any]) -> None:
+    for rc, out, err in (generated["first"], generated["second"]):
+        assert rc == 0, err
+        summary = [line for line in out.splitlines() if line.startswith("stage times:")]
+        assert len(summary) == 1
+        for stage in ("render", "cleanup", "projection", "expressions", "write", "export", "total"):
+            assert f"{stage} " in summary[0]
+    assert "Heroine7_2" in generated["second"][1]  # the second export could not take the first one's name
+
+
+def test_repeat_with_same_seed_is_byte_identical(generated: dict[str, Any]) -> None:
+    base = generated["base"]
+    a, b = folder_bytes(base / "out1" / "Heroine7"), folder_bytes(base / "out2" / "Heroine7")
+    assert {"$Heroine7.png", "Heroine7.png", "preview.png", "walk.gif", "character.json"} <= set(a)
+    assert a == b
+    other = folder_bytes(base / "out1" / "Heroine8")
+    assert other["$Heroine8.png"] != a["$Heroine7.png"]  # a different seed makes a different character
+    assert other["Heroine8.png"] != a["Heroine7.png"]
+
+
+def test_sheet_is_an_rpgmaker_big_character(generated: dict[str, Any]) -> None:
+    sheet = decode_png((generated["base"] / "out1" / "Heroine7" / "$Heroine7.png").read_bytes())
+    assert sheet.shape == (192, 144, 4)
+    assert frame_size_for("$Heroine7.png", 144, 192) == (48, 48)
+    assert set(np.unique(sheet[..., 3]).tolist()) <= {0, 255}
+    for direction in ("down", "left", "right", "up"):
+        for pattern in range(3):
+            cell = sheet_frame(sheet, "$Heroine7.png", 0, direction, pattern)
+            assert cell[:16, :, 3].max() == 0 and cell[:, :8, 3].max() == 0  # 32 px frame bottom-centred
+            frame = cell[16:, 8:40, 3] > 0
+            ring = np.concatenate([frame[0], frame[-1], frame[:, 0], frame[:, -1]])
+            assert ring.mean() < 0.5, "the border-connected background should have become transparent"
+            assert frame.mean() > 0.02, "cleanup must keep the character"
+
+
+def test_plain_sheet_holds_the_count_characters(generated: dict[str, Any]) -> None:
+    out = generated["base"] / "out1"
+    plain = decode_png((out / "Heroine_7-8.png").read_bytes())
+    assert plain.shape == (384, 576, 4) and frame_size_for("Heroine_7-8.png", 576, 384) == (48, 48)
+    for index, name in enumerate(["Heroine7", "Heroine8"]):
+        own = decode_png((out / name / f"${name}.png").read_bytes())
+        for direction in ("down", "left", "right", "up"):
+            for pattern in range(3):
+                np.testing.assert_array_equal(
+                    sheet_frame(plain, "Heroine_7-8.png", index, direction, pattern),
+                    sheet_frame(own, f"${name}.png", 0, direction, pattern),
+                )
+    assert all(sheet_frame(plain, "Heroine_7-8.png", i, "down", 1).max() == 0 for i in range(2, 8))
+
+
+def test_face_set_has_neutral_and_expressions(generated: dict[str, Any]) -> None:
+    faces = decode_png((generated["base"] / "out1" / "Heroine7" / "Heroine7.png").read_bytes())
+    assert faces.shape == (288, 576, 4)
+    cells = [face_at(faces, i) for i in range(8)]
+    assert all((c[..., 3] == 255).all() for c in cells[:5]) and all(c.max() == 0 for c in cells[5:])
+    assert not np.array_equal(cells[0], cells[1])  # 'happy' changed the face
+    assert not np.array_equal(cells[0], cells[4])  # 'dusk' changed the colours
+
+
+def test_walk_gif_and_preview(generated: dict[str, Any]) -> None:
+    folder = generated["base"] / "out1" / "Heroine7"
+    with Image.open(folder / "walk.gif") as gif:
+        assert gif.format == "GIF" and gif.n_frames == 4 and gif.info.get("loop") == 0
+        assert gif.size == (4 * 48 * 3, 48 * 3)
+    with Image.open(folder / "preview.png") as preview:
+        assert preview.width > 576 and preview.height > 300
+
+
+def test_character_json_remakes_the_portrait(generated: dict[str, Any]) -> None:
+    from renderer import load_network
+    from renderer.engine import Engine
+
+    folder = generated["base"] / "out1" / "Heroine7"
+    record = json.loads((folder / "character.json").read_text(encoding="utf-8"))
+    assert (record["seed"], record["psi"], record["archetype"]) == (7, 0.6, "heroine")
+    assert record["config"]["projection"]["steps"] == 2
+    face_net = load_network("demo-face")
+    assert record["networks"]["portrait"]["fingerprint"] == face_net.fingerprint
+    assert record["networks"]["sprite"]["fingerprint"] == load_network("demo-sprite").fingerprint
+    recipe = recipe_from_record(record["portrait"]["recipe"], folder)
+    assert [i for i, r in enumerate(recipe.rows) if r.mode != "keep"] == [0, 2, 6, 7, 8]
+    image = Engine(face_net, "cpu").render(recipe).image
+    faces = decode_png((folder / "Heroine7.png").read_bytes())
+    np.testing.assert_array_equal(face_at(face_set([image]), 0), face_at(faces, 0))
+    assert [e["name"] for e in record["expressions"]] == ["happy", "worried", "sideways", "dusk"]
+
+
+def test_export_registered_every_character(generated: dict[str, Any]) -> None:
+    game, base = generated["game"], generated["base"]
+    actors = parse_actors((game / "data" / "Actors.json").read_text(encoding="utf-8"))
+    new = actors[3:]
+    assert [a["characterName"] for a in new] == ["$Heroine7", "$Heroine8", "$Heroine7_2"]
+    assert [a["id"] for a in new] == [3, 4, 5] and all(a["faceIndex"] == 0 for a in new)
+    sheet = (game / "img" / "characters" / "$Heroine7.png").read_bytes()
+    assert sheet == (base / "out1" / "Heroine7" / "$Heroine7.png").read_bytes()
+    assert (game / "img" / "characters" / "$Heroine7_2.png").read_bytes() == sheet
+    assert (game / "img" / "faces" / "Heroine8.png").read_bytes() == (base / "out1" / "Heroine8" / "Heroine8.png").read_bytes()
+
+
+def test_bad_requests_fail_cleanly_before_any_work(tmp_path: Path) -> None:
+    not_game = tmp_path / "folder"
+    not_game.mkdir()
+    rc, out, err = cli(["generate", "heroine", "0.6", "--export", str(not_game), "--outdir", str(tmp_path / "o")])
+    assert rc == 2 and "not an RPG Maker MV or MZ project" in err and err.count("\n") == 1
+    assert list(not_game.iterdir()) == [] and not (tmp_path / "o").exists()
+    rc, _, err = cli(["generate", "paladin", "0.6", "--outdir", str(tmp_path / "o")])
+    assert rc == 2 and "archetype 'paladin'" in err and "heroine" in err
+    rc, _, err = cli(["generate", "heroine", "strong", "--outdir", str(tmp_path / "o")])
+    assert rc == 2 and "ψ must be a number" in err
+    rc, _, err = cli(["generate", "heroine", "0.6", "--count", "0"])
+    assert rc == 2 and "--count" in err
+    assert snapshot(tmp_path) == {}

@@ -1,0 +1,1 @@
+"""Test helpers (not collected as tests): writers for official-layout and hostile network pickles."""
