@@ -22,6 +22,8 @@ COMMANDS = {
     "generate": "editor.cli.cmd_generate",
     "view": "editor.cli.cmd_view",
 }
+# options that may stand before or after the subcommand: `main.py --network X view` == `main.py view --network X`
+_SHARED_OPTIONS = {"network": "demo-face", "device": "auto"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,19 +36,32 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="castmaker", description="Art-direct StyleGAN networks and export RPG Maker characters.")
-    parser.add_argument("--network", default=None, help="network file (.pkl/.safetensors) or demo-face / demo-sprite")
+    parser.add_argument(
+        "--network", dest="global_network", default=None, help="network file (.pkl/.safetensors) or demo-face / demo-sprite"
+    )
+    parser.add_argument("--device", dest="global_device", default=None, help="auto | cpu | cuda | mps")
+    parser.add_argument("--session", default=None, metavar="FILE", help="open a saved .castmaker-session in the editor")
     parser.add_argument("--screenshot", default=None, metavar="PNG", help="open the editor, render, save a window PNG, exit")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for module in COMMANDS.values():
         importlib.import_module(module).add_parser(sub)
+    # Leave a subcommand's shared option unset unless typed, so a value given before the subcommand is not overridden.
+    for subparser in sub.choices.values():
+        subparser.set_defaults(**{name: None for name in _SHARED_OPTIONS if subparser.get_default(name) is not None})
     return parser
 
 
+def _merge_shared_options(args: argparse.Namespace) -> None:
+    for name, default in _SHARED_OPTIONS.items():
+        if getattr(args, name, None) is None:
+            global_value = getattr(args, f"global_{name}")
+            setattr(args, name, global_value if global_value is not None else default)
+
+
 def run(argv: list[str]) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    _merge_shared_options(args)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.command is None:

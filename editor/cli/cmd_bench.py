@@ -59,13 +59,21 @@ def format_table(r: dict[str, Any]) -> str:
         f"   (auto picks: {r['thumb_auto_choice']})",
         f"peak RSS                     {r['peak_rss_mb']:10.1f} MiB",
     ]
+    cpu = r["cpu_ms"]
+    lines.append(
+        "process CPU time (steadier on a busy machine): full "
+        f"{cpu['full']:.1f} ms, "
+        + ", ".join(f"rows >= {k} x{r['cpu_ratios'][f'rows>={k}/full']:.3f}" for k in r["incremental_ms"])
+        + f", thumb/single x{r['cpu_ratios']['thumb/single']:.3f}"
+    )
     if "peak_cuda_mb" in r:
         lines.append(f"peak CUDA memory             {r['peak_cuda_mb']:10.1f} MiB")
     off = r.get("official")
     if off:
         lines += [
             f"official synthesis (CPU)     {off['official_ms']:10.2f} ms   ({off['official_dir']})",
-            f"ours synthesis (CPU)         {off['ours_ms']:10.2f} ms   official/ours = x{off['speedup']:.2f}",
+            f"ours synthesis (CPU)         {off['ours_ms']:10.2f} ms   official/ours = x{off['speedup']:.2f}"
+            f"   (process CPU time: x{off['cpu_speedup']:.2f})",
             f"outputs agree                {'yes' if off['agree'] else 'NO'} (max |diff| {off['max_abs_diff']:.2e}, "
             f"tolerance {off['tolerance']:.0e}, {off['threads']} threads)",
         ]

@@ -316,7 +316,13 @@ class MainWindow(QMainWindow):
         self.base_controls.set_num_ws(info.num_ws)
         self.undo_stack.clear()
         session, self._pending_session = self._pending_session, None
-        if session is not None and session.recipe.num_ws == info.num_ws:
+        if session is not None and session.recipe.num_ws != info.num_ws:
+            self.show_error(
+                f"the session needs a network with {session.recipe.num_ws} w rows; {info.name} has {info.num_ws}: "
+                "starting a fresh recipe instead"
+            )
+            session = None
+        if session is not None:
             recipe = session.recipe
             if session.fingerprint != info.fingerprint:
                 self.show_error(
@@ -412,8 +418,8 @@ class MainWindow(QMainWindow):
         seed, ok = QInputDialog.getInt(self, "Add seed source", "Seed:", start, 0, 2**31 - 1)
         if ok:
             self.add_seed_source(int(seed), rows)
-        else:
-            self.grid.sync(self.recipe) if self.recipe is not None else None
+        elif self.recipe is not None:
+            self.grid.sync(self.recipe)  # put the picker back on the row's source
 
     def add_seed_source(self, seed: int, rows=()) -> SeedSource:
         """Offer seed `seed` (with the base's ψ) in the pickers; with `rows`, put it on those rows."""
@@ -557,6 +563,10 @@ class MainWindow(QMainWindow):
             self._pix_cache[source] = pix
         return pix
 
+    def frame_is_current(self) -> bool:
+        """True when the preview shows the newest recipe (no render pending or in flight for it)."""
+        return self.last_result is not None and self._shown_request == self._latest_request
+
     def thumbnails_complete(self) -> bool:
         """True when the base and every offered source has a thumbnail (or a recorded failure)."""
         return (
@@ -613,7 +623,10 @@ class MainWindow(QMainWindow):
             self.show_error("nothing to save yet: load a network first")
             return None
         try:
-            saved = save_session(path, self.recipe, self.info.source, self.info.fingerprint)
+            source = self.info.source
+            if Path(source).is_file():  # a file path is stored absolute, so the session opens from anywhere
+                source = str(Path(source).resolve())
+            saved = save_session(path, self.recipe, source, self.info.fingerprint)
         except (OSError, CastmakerError) as exc:
             self.show_error(f"could not save the session: {exc}")
             return None

@@ -215,7 +215,7 @@ class PresetPanel(QWidget):
         if self.info is None or self.user is None or win.recipe is None:
             return None
         result = win.last_result
-        if result is None:
+        if result is None or not win.frame_is_current():
             win.show_error("wait for the preview to render before saving a preset")
             return None
         mode = mode or self.mode.currentText()

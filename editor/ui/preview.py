@@ -24,6 +24,8 @@ ZOOMS = [("Fit", 0.0), ("50%", 0.5), ("100%", 1.0), ("200%", 2.0), ("400%", 4.0)
 class PreviewCanvas(QWidget):
     """Paints one image; `zoom` 0 means fit the widget (integer scale when it is enlarged)."""
 
+    zoomStep = Signal(int)  # +1 / -1 from Ctrl + mouse wheel
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._image: QImage | None = None
@@ -65,6 +67,13 @@ class PreviewCanvas(QWidget):
                 scale = float(int(scale))  # whole-pixel enlargement keeps pixel art even
         w, h = max(1, int(iw * scale)), max(1, int(ih * scale))
         return QRect((self.width() - w) // 2, (self.height() - h) // 2, w, h)
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoomStep.emit(1 if event.angleDelta().y() > 0 else -1)
+            event.accept()
+        else:
+            super().wheelEvent(event)
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         p = QPainter(self)
@@ -110,7 +119,8 @@ class PreviewPanel(QWidget):
         self.zoom_box = QComboBox()
         for label, _ in ZOOMS:
             self.zoom_box.addItem(label)
-        self.zoom_box.setToolTip("Preview zoom (nearest neighbour: pixels stay crisp)")
+        self.zoom_box.setToolTip("Preview zoom (nearest neighbour: pixels stay crisp); Ctrl + wheel steps it")
+        self.canvas.zoomStep.connect(self._zoom_step)
         self.zoom_box.currentIndexChanged.connect(self._zoom_changed)
         self.before_button = QPushButton("Before / after")
         self.before_button.setCheckable(True)
@@ -166,6 +176,9 @@ class PreviewPanel(QWidget):
     def _before_toggled(self, on: bool) -> None:
         self._refresh()
         self.beforeToggled.emit(on)
+
+    def _zoom_step(self, step: int) -> None:
+        self.zoom_box.setCurrentIndex(max(0, min(len(ZOOMS) - 1, self.zoom_box.currentIndex() + step)))
 
     def _zoom_changed(self, index: int) -> None:
         zoom = ZOOMS[index][1]

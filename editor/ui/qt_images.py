@@ -22,10 +22,13 @@ def to_qimage(image: np.ndarray) -> QImage:
         arr = arr[:, :, None]
     if arr.ndim != 3 or arr.shape[2] not in _FORMATS:
         raise ValueError(f"expected H x W x 1/3/4, got {list(arr.shape)}")
-    arr = np.ascontiguousarray(arr)
     h, w, c = arr.shape
-    qimg = QImage(arr.data, w, h, w * c, _FORMATS[c])
-    return qimg.copy()  # detach from the numpy buffer
+    # Allocate Qt-owned pixels and copy into them row by row (Qt pads rows to 4 bytes). Wrapping the
+    # numpy buffer directly would tie the QImage's lifetime to a Python object.
+    qimg = QImage(w, h, _FORMATS[c])
+    rows = np.frombuffer(qimg.bits(), dtype=np.uint8, count=qimg.sizeInBytes()).reshape(h, qimg.bytesPerLine())
+    rows[:, : w * c] = arr.reshape(h, w * c)
+    return qimg
 
 
 def from_qimage(qimg: QImage) -> np.ndarray:

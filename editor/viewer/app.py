@@ -113,8 +113,9 @@ class ViewerApp:
         self.status_is_error = False
         self.last_capture = ""
         self.last_session = ""
-        self.frame_ms = RollingSeries(240)
-        self.render_ms = RollingSeries(240)
+        self.frame_no = 0  # UI frames drawn so far: the x axis of the timing plot
+        self.frame_ms, self.frame_at = RollingSeries(240), RollingSeries(240)
+        self.render_ms, self.render_at = RollingSeries(240), RollingSeries(240)
         self._image_tex = _Texture()
         self._inspect_tex = _Texture()
         self._submitted: FrameRequest | None = None
@@ -125,7 +126,9 @@ class ViewerApp:
     # ----- the frame loop
     def gui(self) -> None:
         io = imgui.get_io()
+        self.frame_no += 1
         self.frame_ms.append(io.delta_time * 1000.0)
+        self.frame_at.append(self.frame_no)
         self._take_results()
         if self.animate:
             dx, dy = animation_step(io.delta_time, self.anim_speed, self.anim_angle)
@@ -157,6 +160,7 @@ class ViewerApp:
             return
         self.frame = result
         self.render_ms.append(result.render_ms)
+        self.render_at.append(self.frame_no)
         self._image_tex.update(result.image)
         if result.inspector is not None:
             self._inspect_tex.update(result.inspector.image)
@@ -455,14 +459,20 @@ class ViewerApp:
 
     def _perf_plot(self, height: float) -> None:
         flags = implot.Flags_.no_menus | implot.Flags_.no_box_select
-        if implot.begin_plot("Timing (ms)", (-1, height), flags):
-            implot.setup_axes("frames", "ms", implot.AxisFlags_.auto_fit, implot.AxisFlags_.auto_fit)
+        if implot.begin_plot("Timing", (-1, height), flags):
+            fit = implot.AxisFlags_.auto_fit
+            implot.setup_axis(implot.ImAxis_.x1, "UI frame number", fit)
+            implot.setup_axis(implot.ImAxis_.y1, "UI frame ms", fit)
+            implot.setup_axis(implot.ImAxis_.y2, "render ms", implot.AxisFlags_.aux_default | fit)
             ui = self.frame_ms.values()
             if len(ui):
-                implot.plot_line("UI frame", ui)
+                implot.set_axes(implot.ImAxis_.x1, implot.ImAxis_.y1)
+                implot.plot_line("UI frame (left axis)", self.frame_at.values(), ui)
             rend = self.render_ms.values()
             if len(rend):
-                implot.plot_line("render", rend, spec=implot.Spec(marker=implot.Marker_.circle))
+                implot.set_axes(implot.ImAxis_.x1, implot.ImAxis_.y2)
+                marker = implot.Spec(marker=implot.Marker_.circle)
+                implot.plot_line("render (right axis)", self.render_at.values(), rend, spec=marker)
             implot.end_plot()
 
     def timing_summary(self) -> str:

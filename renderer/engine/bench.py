@@ -33,18 +33,31 @@ def _sync(device: torch.device) -> None:
         torch.mps.synchronize()
 
 
-def median_ms(fn: Callable[[int], object], repeats: int, device: torch.device, warmup: int = 1) -> float:
-    """Median wall-clock ms of fn(i) over `repeats` calls (i = call index) after `warmup` calls."""
-    for i in range(warmup):
-        fn(-1 - i)
-    _sync(device)
-    times = []
-    for i in range(repeats):
-        t0 = time.perf_counter()
-        fn(i)
-        _sync(device)
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+class Timer:
+    """Median wall-clock ms of repeated calls, plus the median process CPU ms of the same calls.
+
+    Why both: on a shared machine wall time swings with other processes' load, while CPU time (all of
+    this process's threads) mostly does not; ratios taken on CPU time are the steadier evidence.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.cpu_ms: dict[str, float] = {}
+
+    def median_ms(self, name: str, fn: Callable[[int], object], repeats: int, warmup: int = 1) -> float:
+        """Run fn(i) `warmup` times untimed, then `repeats` times timed; record CPU ms under `name`."""
+        for i in range(warmup):
+            fn(-1 - i)
+        _sync(self.device)
+        wall, cpu = [], []
+        for i in range(repeats):
+            c0, t0 = time.process_time(), time.perf_counter()
+            fn(i)
+            _sync(self.device)
+            wall.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+        self.cpu_ms[name] = round(statistics.median(cpu), 3)
+        return statistics.median(wall)
 
 
 def edit_rows_for(num_ws: int) -> list[int]:
@@ -79,16 +92,17 @@ def run_engine_bench(engine: Engine, repeats: int = 5, ks: list[int] | None = No
     ks = edit_rows_for(net.num_ws) if ks is None else ks
     base = engine.map_seed(0, psi=0.7).copy()
 
+    timer = Timer(dev)
     z = rng.randn(1, net.z_dim)
-    mapping_ms = median_ms(lambda i: engine.map_z(z, psi=0.7), repeats, dev)
+    mapping_ms = timer.median_ms("mapping", lambda i: engine.map_z(z, psi=0.7), repeats)
 
     def variant(i: int, first_row: int = 0) -> np.ndarray:
         ws = base.copy()
         ws[first_row:] += np.float32(0.01 * (i + 2))  # a new w each call: nothing can be served from the cache
         return ws
 
-    full_ms = median_ms(lambda i: engine.render_ws(variant(i), use_cache=False), repeats, dev)
-    full_miss_ms = median_ms(lambda i: engine.render_ws(variant(i + 1000)), repeats, dev)
+    full_ms = timer.median_ms("full", lambda i: engine.render_ws(variant(i), use_cache=False), repeats)
+    full_miss_ms = timer.median_ms("full_cache_miss", lambda i: engine.render_ws(variant(i + 1000)), repeats)
 
     incremental: dict[str, float] = {}
     start_steps: dict[str, int] = {}
@@ -100,16 +114,17 @@ def run_engine_bench(engine: Engine, repeats: int = 5, ks: list[int] | None = No
         def edit(i: int, k: int = k, served: list[int] = served) -> None:
             served.append(engine.render_ws(variant(i, first_row=k)).start_step)
 
-        incremental[str(k)] = round(median_ms(edit, repeats, dev), 3)
+        incremental[str(k)] = round(timer.median_ms(f"rows>={k}", edit, repeats), 3)
         start_steps[str(k)] = min(served)
     engine.clear_cache()
 
     thumbs = [base + np.float32(0.05 * j) for j in range(THUMB_COUNT)]
-    single_ms = median_ms(lambda i: engine.render_thumbnails(thumbs, mode="single"), repeats, dev) / THUMB_COUNT
-    batched_ms = (
-        median_ms(lambda i: engine.render_thumbnails(thumbs, batch_size=THUMB_COUNT, mode="batched"), repeats, dev)
-        / THUMB_COUNT
-    )
+    def thumbs_as(mode: str) -> float:
+        run = lambda i: engine.render_thumbnails(thumbs, batch_size=THUMB_COUNT, mode=mode)  # noqa: E731
+        return timer.median_ms(f"thumbs_{mode}", run, repeats) / THUMB_COUNT
+
+    single_ms = thumbs_as("single")
+    batched_ms = thumbs_as("batched")
     engine.render_thumbnails(thumbs)  # let "auto" decide (no-op if already decided)
     auto_choice = engine.thumbnail_strategy.chosen
 
@@ -134,6 +149,11 @@ def run_engine_bench(engine: Engine, repeats: int = 5, ks: list[int] | None = No
         "thumb_batch": THUMB_COUNT,
         "thumb_ratio": _ratio(batched_ms, single_ms),
         "thumb_auto_choice": auto_choice,
+        "cpu_ms": timer.cpu_ms,
+        "cpu_ratios": {
+            **{f"rows>={k}/full": _ratio(timer.cpu_ms[f"rows>={k}"], timer.cpu_ms["full"]) for k in ks},
+            "thumb/single": _ratio(timer.cpu_ms["thumbs_batched"], timer.cpu_ms["thumbs_single"]),
+        },
     }
     result.update(peak_memory_mb(dev))
     return result

@@ -93,16 +93,23 @@ def compare_with_official(network: Network, official_dir: str | Path, repeats: i
         max_diff = float((ref.float() - got.float()).abs().max())
         off_times: list[float] = []
         our_times: list[float] = []
+        off_cpu: list[float] = []
+        our_cpu: list[float] = []
         for _ in range(repeats):
-            for fn, times in ((official.synthesis, off_times), (ours.synthesis, our_times)):
-                t0 = time.perf_counter()
+            for fn, times, cpu in ((official.synthesis, off_times, off_cpu), (ours.synthesis, our_times, our_cpu)):
+                c0, t0 = time.process_time(), time.perf_counter()
                 fn(ws, **kw)
                 times.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
     off_ms, our_ms = statistics.median(off_times), statistics.median(our_times)
+    off_cpu_ms, our_cpu_ms = statistics.median(off_cpu), statistics.median(our_cpu)
     return {
         "official_ms": round(off_ms, 3),
         "ours_ms": round(our_ms, 3),
         "speedup": round(off_ms / our_ms, 3) if our_ms > 0 else float("nan"),
+        "official_cpu_ms": round(off_cpu_ms, 3),
+        "ours_cpu_ms": round(our_cpu_ms, 3),
+        "cpu_speedup": round(off_cpu_ms / our_cpu_ms, 3) if our_cpu_ms > 0 else float("nan"),
         "max_abs_diff": max_diff,
         "agree": max_diff <= AGREE_TOL,
         "tolerance": AGREE_TOL,

@@ -71,12 +71,15 @@ def test_no_display_exits_2_with_one_line_from_main(tmp_path):
     assert proc.stdout == ""
 
 
-@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs the Xvfb binary to start an X server without GLX")
+NO_TCP = ["-nolisten", "tcp"]
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs the Xvfb binary for a display without GLX")
 def test_display_without_opengl_exits_2_with_one_line(tmp_path):
     """An X display that has no GLX (no OpenGL): the probe must say so instead of the runner crashing."""
     read_fd, write_fd = os.pipe()
     server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "640x480x24", "-extension", "GLX", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "640x480x24", "-extension", "GLX"] + NO_TCP,
         pass_fds=(write_fd,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

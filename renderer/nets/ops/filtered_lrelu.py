@@ -196,10 +196,12 @@ class FilteredLReLUPlan:
         else:
             self.up_mode = "separable"
             f1 = torch.ones([1], **kw) if fu is None else fu.to(**kw)
-            kx = _phase_kernels(f1 * float(up) * gain, up)  # gain folded into the x pass
+            kx = _phase_kernels(f1 * float(up) * gain, up)  # [u, J]; gain folded into the x pass
             ky = _phase_kernels(f1 * float(up), up)
-            self.up_wx = kx[None].repeat(c, 1, 1).reshape(c * up, 1, 1, -1).to(dtype).contiguous()
-            self.up_wy = ky[None].repeat(c, 1, 1).reshape(c * up, 1, -1, 1).to(dtype).contiguous()
+            # one plain depthwise kernel per phase (PyTorch's CPU depthwise conv with a channel
+            # multiplier is an order of magnitude slower than `up` separate depthwise convs)
+            self.up_wx = [k.reshape(1, 1, 1, -1).repeat(c, 1, 1, 1).to(dtype).contiguous() for k in kx]
+            self.up_wy = [k.reshape(1, 1, -1, 1).repeat(c, 1, 1, 1).to(dtype).contiguous() for k in ky]
 
         # --- down-sampling
         self.down_mode = "none"
@@ -227,17 +229,13 @@ class FilteredLReLUPlan:
             ah, aw = y.shape[2], y.shape[3]
             y = y.reshape(n, c, up, up, ah, aw).permute(0, 1, 4, 2, 5, 3).reshape(n, c, ah * up, aw * up)
             return y[:, :, ay.offset : ay.offset + ay.length, ax.offset : ax.offset + ax.length]
-        # x pass: [N, C, Hp, Wp] -> [N, C*u, Hp, Aw] -> interleave along W
-        y = F.conv2d(x, self.up_wx, groups=c)
-        hp, aw = y.shape[2], y.shape[3]
-        if up > 1:
-            y = y.reshape(n, c, up, hp, aw).permute(0, 1, 3, 4, 2).reshape(n, c, hp, aw * up)
+        # x pass: each phase [N, C, Hp, Aw], interleaved along W
+        phases = [F.conv2d(x, k, groups=c) for k in self.up_wx]
+        y = phases[0] if up == 1 else torch.stack(phases, dim=-1).flatten(-2)
         y = y[:, :, :, ax.offset : ax.offset + ax.length]
-        # y pass: [N, C, Hp, Wt] -> [N, C*u, Ah, Wt] -> interleave along H
-        y = F.conv2d(y, self.up_wy, groups=c)
-        ah, wt = y.shape[2], y.shape[3]
-        if up > 1:
-            y = y.reshape(n, c, up, ah, wt).permute(0, 1, 3, 2, 4).reshape(n, c, ah * up, wt)
+        # y pass: each phase [N, C, Ah, Wt], interleaved along H
+        phases = [F.conv2d(y, k, groups=c) for k in self.up_wy]
+        y = phases[0] if up == 1 else torch.stack(phases, dim=3).flatten(2, 3)
         return y[:, :, ay.offset : ay.offset + ay.length]
 
     def _downsample(self, x: torch.Tensor) -> torch.Tensor:
