@@ -123,16 +123,17 @@ FACE_ARCH: dict[str, Any] = {
         "img_resolution": 128,
         "img_channels": 3,
         "mapping_kwargs": {"num_layers": 2},
-        "channel_base": 2048,
+        "channel_base": 1024,
         "channel_max": 64,
         "magnitude_ema_beta": 0.999,
     },
 }
-_FACE_TORGB_GAIN = 1.0
-_face_calibrated = True  # False only while calibrate_face_magnitudes() measures from scratch
+_FACE_TORGB_GAIN = 3.0
+FACE_COLOUR_OFFSET: tuple[float, float, float] = (0.0, 0.0, 0.0)
+_face_calibrated = True  # False only while calibrate_face() measures from scratch
 
 # Mean square of every layer's input over 256 random w (what training's magnitude_ema converges to),
-# measured once with `calibrate_face_magnitudes()` and kept here so the weights never depend on
+# measured once with `calibrate_face()` and kept here so the weights never depend on
 # floating-point details of the machine that builds them. A test re-measures them.
 FACE_MAGNITUDES: tuple[float, ...] = (
     0.5302, 0.6241, 0.6374, 0.8858, 1.295, 0.8884, 0.8627, 1.039,
@@ -159,6 +160,8 @@ def _face_tensor(name: str, shape: tuple[int, ...], rng: np.random.RandomState, 
         gain = _FACE_TORGB_GAIN if name.split(".")[1] == layer_names[-1] else 1.0
         return gain * rng.standard_normal(shape)
     if name.endswith(".bias"):
+        if name.split(".")[1] == layer_names[-1]:
+            return np.asarray(FACE_COLOUR_OFFSET) if _face_calibrated else np.zeros(shape)
         return 0.1 * rng.standard_normal(shape)
     raise AssertionError(f"demo-face: no rule for tensor {name}")
 
@@ -268,8 +271,13 @@ def build_demo(name: str) -> Network:
         return network
 
 
-def calibrate_face_magnitudes(samples: int = 256) -> list[float]:
-    """Measure each demo-face layer's mean input square over random w (to refresh FACE_MAGNITUDES)."""
+def calibrate_face(samples: int = 32) -> tuple[list[float], list[float]]:
+    """Re-measure the demo-face constants from scratch: (FACE_MAGNITUDES, FACE_COLOUR_OFFSET).
+
+    Magnitudes: each layer's mean input square over random w (what training's magnitude_ema tracks),
+    measured layer by layer so later layers see calibrated inputs. Colour offset: the last layer's
+    bias that makes the average picture mid-grey, so no colour cast is shared by every seed.
+    """
     global _face_calibrated
     arch, rules = _DEMOS["demo-face"]
     _face_calibrated = False
@@ -286,6 +294,7 @@ def calibrate_face_magnitudes(samples: int = 256) -> list[float]:
         for i, name in enumerate(syn.layer_names):
             measured = float(x.to(torch.float64).square().mean())
             magnitudes.append(measured)
-            getattr(syn, name).magnitude_ema.fill_(measured)  # later layers see calibrated inputs
+            getattr(syn, name).magnitude_ema.fill_(measured)
             x = syn.run_steps(ws, x, i + 1, i + 2)
-    return magnitudes
+    offset = [-float(v) for v in x.to(torch.float64).mean(dim=[0, 2, 3])]
+    return magnitudes, offset

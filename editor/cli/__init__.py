@@ -75,3 +75,9 @@ def run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("castmaker: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # `main.py info demo | head`: the reader went away; stop quietly without a traceback at exit.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -19,6 +19,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ui", action="store_true", help="measure frames/s delivered by the editor's render worker")
     p.add_argument("--projection", action="store_true", help="measure projection quality (PSNR) and steps/s")
     p.add_argument("--official", default=None, metavar="DIR", help="NVlabs/stylegan3 checkout for a side-by-side CPU timing")
+    p.add_argument("--fp32", action="store_true", help="CUDA: run fp16 layers in float32 too")
+    p.add_argument("--channels-last", action="store_true", help="CUDA: channels-last weights")
+    p.add_argument("--compile", action="store_true", help="torch.compile the synthesis steps")
+    p.add_argument("--cuda-graphs", action="store_true", help="CUDA: compile with CUDA graphs (reduce-overhead)")
 
 
 # --ui / --projection belong to other parts of Castmaker: (module, function) imported only when asked.
@@ -43,7 +47,8 @@ def format_table(r: dict[str, Any]) -> str:
     """Human-readable report of run_engine_bench's dict (plus the official comparison if present)."""
     lines = [
         f"network   {r['network']} ({r['kind']}, {r['resolution']}px, {r['num_ws']} rows, {r['num_steps']} steps)",
-        f"device    {r['device']}, fp16 {'on' if r['fp16'] else 'off'}, median of {r['repeats']}",
+        f"device    {r['device']}, fp16 {'on' if r['fp16'] else 'off'}, channels-last {'on' if r['channels_last'] else 'off'}, "
+        f"compile {'on' if r['compile'] else 'off'}, CUDA graphs {'on' if r['cuda_graphs'] else 'off'}, median of {r['repeats']}",
         f"mapping                      {r['mapping_ms']:10.2f} ms",
         f"full synthesis (no cache)    {r['full_ms']:10.2f} ms",
         f"full synthesis (cache miss)  {r['full_cache_miss_ms']:10.2f} ms",
@@ -93,7 +98,14 @@ def run(args: argparse.Namespace) -> int:
     from renderer.engine.bench import run_engine_bench
 
     network = load_network(args.network)
-    engine = Engine(network, device=args.device)
+    engine = Engine(
+        network,
+        device=args.device,
+        fp16=False if args.fp32 else None,
+        channels_last=args.channels_last,
+        compile=args.compile,
+        cuda_graphs=args.cuda_graphs,
+    )
     result = run_engine_bench(engine, repeats=args.repeats)
     if args.official:
         from renderer.engine.official_compare import compare_with_official

@@ -40,7 +40,7 @@ def describe(network: Network) -> list[str]:
     G = network.G
     kind = network.kind + ("  (untrained demo network)" if network.is_demo else "")
     fmt = network.extra.get("format", "")
-    source = "untrained demo network" if network.is_demo else _FORMATS.get(fmt, fmt or "?")
+    source = "built into Castmaker (no file)" if network.is_demo else _FORMATS.get(fmt, fmt or "?")
     if fmt == "official-pickle":
         source += f", generator {network.extra.get('generator_key', 'G_ema')}"
     if network.arch.get("source_repo"):

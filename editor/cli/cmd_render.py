@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     outdir.mkdir(parents=True, exist_ok=True)
     total_ms = 0.0
     for name, recipe in tqdm(jobs, desc="render", unit="img", disable=len(jobs) < 2):
-        result = engine.render(recipe)
+        result = engine.render(recipe, use_cache=False)  # distinct seeds share no prefix: keep no states
         total_ms += result.ms
         save_png_atomic(outdir / f"{name}.png", result.image)
         if args.save_w:

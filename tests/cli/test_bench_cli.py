@@ -76,19 +76,25 @@ def test_ui_and_projection_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen == [("ui", 3), ("projection", 2)]
 
 
-def test_missing_delegate_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_delegate_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(cmd_bench._DELEGATES, "ui", ("editor.ui.no_such_bench_module", "run_ui_bench"))
     assert cli(["bench", "--ui"]) == 2
     err = capsys.readouterr().err
     assert "--ui is not available" in err and len(err.strip().splitlines()) == 1
 
 
-def test_official_dir_must_be_a_checkout(sg2_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_official_dir_must_be_a_checkout(
+    sg2_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli(["bench", "--network", str(sg2_file), "--repeats", "1", "--official", str(tmp_path)]) == 2
     assert "not an NVlabs" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not (OFFICIAL_DIR / "training").is_dir(), reason=f"no official NVlabs checkout at {OFFICIAL_DIR}")
+@pytest.mark.skipif(
+    not (OFFICIAL_DIR / "training").is_dir(), reason=f"no official NVlabs checkout at {OFFICIAL_DIR}"
+)
 def test_official_side_by_side_agrees(sg2_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Where a checkout (and what its dnnlib imports: requests) exists, the two codes must agree."""
     from renderer.engine.official_compare import build_official_generator

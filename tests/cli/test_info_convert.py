@@ -72,6 +72,18 @@ def test_info_on_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert field(out, "kind").startswith("stylegan2")
     assert field(out, "num_ws") == "12"
     assert field(out, "discriminator") == "not included"
+    assert out.count("untrained demo network") == 1
+
+
+def test_convert_demo_keeps_fingerprint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from renderer.loading import load_network
+
+    out_path = tmp_path / "face.safetensors"
+    assert run(["convert", "demo", str(out_path)]) == 0
+    expected = load_network("demo-face").fingerprint
+    assert f"fingerprint {expected}" in capsys.readouterr().out
+    back = load_network(str(out_path))
+    assert back.fingerprint == expected and back.kind == "stylegan3-t"
 
 
 def test_convert_round_trip_keeps_fingerprint(

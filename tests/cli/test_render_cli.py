@@ -72,7 +72,9 @@ def test_style_mix_with_blend_and_cutoff(net_file: Path, engine: Engine, tmp_pat
               "--mix-seed", "9", "--mix-rows", "5-9", "--mix-weight", "0.5", "--outdir", str(tmp_path)])  # fmt: skip
     assert rc == 0
     src = lambda s: SeedSource(s, psi=0.8, cutoff=4)  # noqa: E731
-    recipe = Recipe.plain(src(3), engine.num_ws).with_rows(range(5, 10), RowEdit(src(9), mode="blend", weight=0.5))
+    recipe = Recipe.plain(src(3), engine.num_ws).with_rows(
+        range(5, 10), RowEdit(src(9), mode="blend", weight=0.5)
+    )
     got = png(tmp_path / "seed0003.png")
     assert np.array_equal(got, engine.render(recipe).image)
     assert not np.array_equal(got, engine.render(Recipe.plain(src(3), engine.num_ws)).image)
@@ -81,7 +83,17 @@ def test_style_mix_with_blend_and_cutoff(net_file: Path, engine: Engine, tmp_pat
 def test_w_file_renders_that_w(net_file: Path, engine: Engine, tmp_path: Path) -> None:
     w = engine.map_seed(11, psi=0.5) * np.float32(1.1)
     save_w(tmp_path / "look.npz", w)
-    rc = cli(["render", "--network", str(net_file), "--w", str(tmp_path / "look.npz"), "--outdir", str(tmp_path / "o")])
+    rc = cli(
+        [
+            "render",
+            "--network",
+            str(net_file),
+            "--w",
+            str(tmp_path / "look.npz"),
+            "--outdir",
+            str(tmp_path / "o"),
+        ]
+    )
     assert rc == 0
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["look.png"]
     want = engine.render(Recipe.plain(WSource(w, "look"), engine.num_ws)).image

@@ -96,52 +96,121 @@ def _conv_full_2d(x: torch.Tensor, f: torch.Tensor | None, gain: float) -> torch
 
 # ----------------------------------------------------------------------------------------------- fast path
 
-
-@dataclass(frozen=True)
-class _UpAxis:
-    """Polyphase geometry of up-sampling along one axis."""
-
-    pad_lo: int  # zeros added before the input (negative: crop)
-    pad_hi: int
-    offset: int  # first kept sample of the interleaved result
-    length: int  # kept samples
+# A banded 1-D pass is computed as GEMMs over blocks of outputs: every block of `block` consecutive
+# outputs reads one window of `window` consecutive inputs through the same small matrix (the pass is
+# periodic). Small axes use one dense block. Windows of about this many inputs balance wasted
+# multiplications by zero against GEMM efficiency (measured on CPU).
+_TARGET_WINDOW = 96
 
 
-def _up_axis(n_in: int, up: int, taps: int, pad0: int, pad1: int) -> _UpAxis:
-    """Geometry for out[o] = sum_i x[i] f[o + c - i*up], o in [0, length), c = taps - 1 - pad0.
+class _BandedPass:
+    """out[o] = sum_i w(o, i) * x[i] along one axis (W = last, H = second to last) via GEMMs."""
 
-    The polyphase pass produces interleaved samples t in [a0*up, a1*up) of the full convolution; we
-    choose a0/a1 so exactly the needed range is computed (plus < up samples of slack).
-    """
-    phase_taps = -(-taps // up)
-    length = n_in * up + pad0 + pad1 - taps + 1
-    c = taps - 1 - pad0
-    a0 = c // up
-    a1 = -(-(c + length) // up)
-    return _UpAxis(pad_lo=phase_taps - 1 - a0, pad_hi=a1 - n_in, offset=c - a0 * up, length=length)
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        weight_of: object,
+        support: object,
+        period_in: int,
+        period_out: int,
+        axis: int,
+        device: torch.device | str,
+        dtype: torch.dtype,
+    ) -> None:
+        # weight_of(o, i) -> float; support(o) -> (first, last) input index (may lie outside the input:
+        # those samples are zero padding); shifting o by period_out shifts the support by period_in.
+        self.axis = axis
+        self.n_out = n_out
+        first0 = support(0)[0]
+        dense_window = max(support(o)[1] for o in range(n_out)) - first0 + 1
+        if dense_window <= _TARGET_WINDOW * 3 // 2:
+            block, blocks, step = n_out, 1, 0
+        else:
+            block = max(period_out, (_TARGET_WINDOW // 2 // period_in) * period_out)
+            blocks = -(-n_out // block)
+            step = block // period_out * period_in
+        window = max(support(o)[1] for o in range(block)) - first0 + 1
+        mat = np.zeros([block, window], dtype=np.float64)
+        for o in range(block):
+            lo, hi = support(o)
+            for i in range(lo, hi + 1):
+                mat[o, i - first0] = weight_of(o, i)
+        last_needed = first0 + (blocks - 1) * step + window  # one past the last input read
+        self.pad_lo = max(0, -first0)
+        self.pad_hi = max(0, last_needed - n_in)
+        self.start = first0 + self.pad_lo
+        self.step, self.window, self.blocks, self.block = step, window, blocks, block
+        m = torch.from_numpy(mat).to(device=device, dtype=dtype)
+        self.mat = m.t().contiguous() if axis == -1 else m.contiguous()  # W: x @ [L, B]; H: [B, L] @ x
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pad_lo or self.pad_hi:
+            pads = [self.pad_lo, self.pad_hi] if self.axis == -1 else [0, 0, self.pad_lo, self.pad_hi]
+            x = F.pad(x, pads)
+        if self.axis == -1:
+            if self.blocks == 1:
+                y = torch.matmul(x[..., self.start : self.start + self.window], self.mat)
+            else:
+                win = x[..., self.start :].unfold(-1, self.window, self.step)[..., : self.blocks, :]
+                y = torch.matmul(win, self.mat).flatten(-2)
+            return y if y.shape[-1] == self.n_out else y[..., : self.n_out]
+        if self.blocks == 1:
+            return torch.matmul(self.mat, x[..., self.start : self.start + self.window, :])
+        win = x[..., self.start :, :].unfold(-2, self.window, self.step)[..., : self.blocks, :, :]
+        y = torch.matmul(self.mat, win.transpose(-1, -2)).flatten(-3, -2)
+        return y if y.shape[-2] == self.n_out else y[..., : self.n_out, :]
 
 
-def _phase_kernels(f: torch.Tensor, up: int) -> torch.Tensor:
-    """[up, J] correlation kernels, one per output phase, of the 1-D filter f (zero-padded to J*up)."""
-    taps = f.shape[0]
-    j = -(-taps // up)
-    fp = F.pad(f, [0, j * up - taps])
-    # phase r uses f[j*up + r] for j = J-1 .. 0 (reversed: correlation form)
-    return fp.reshape(j, up).t().flip(1)
+def _up_pass(taps: np.ndarray, n_in: int, up: int, pad0: int, pad1: int, axis: int, device, dtype) -> _BandedPass:
+    """Zero-insertion up-sampling, padding and 'valid' convolution with `taps` along one axis."""
+    k = len(taps)
+    n_out = n_in * up + pad0 + pad1 - k + 1
+    c = k - 1 - pad0  # out[o] = sum_i x[i] * taps[o + c - i*up]
+
+    def support(o: int) -> tuple[int, int]:
+        return -((-(o + c - k + 1)) // up), (o + c) // up
+
+    def weight_of(o: int, i: int) -> float:
+        j = o + c - i * up
+        return float(taps[j]) if 0 <= j < k else 0.0
+
+    return _BandedPass(n_in, n_out, weight_of, support, 1, up, axis, device, dtype)
+
+
+def _down_pass(taps: np.ndarray, n_in: int, down: int, axis: int, device, dtype) -> _BandedPass:
+    """'Valid' convolution with `taps` along one axis, keeping every `down`-th output."""
+    k = len(taps)
+    n_out = (n_in - k) // down + 1  # out[o] = sum_j x[o*down + j] * taps[k-1-j]
+
+    def support(o: int) -> tuple[int, int]:
+        return o * down, o * down + k - 1
+
+    def weight_of(o: int, i: int) -> float:
+        return float(taps[k - 1 - (i - o * down)])
+
+    return _BandedPass(n_in, n_out, weight_of, support, down, 1, axis, device, dtype)
 
 
 def _phase_kernels_2d(f: torch.Tensor, up: int) -> torch.Tensor:
-    """[up, up, J, J] correlation kernels (phase y, phase x) of a 2-D filter."""
+    """[up, up, J, J] correlation kernels (phase y, phase x) of a 2-D up-sampling filter."""
     taps = f.shape[0]
     j = -(-taps // up)
     fp = F.pad(f, [0, j * up - taps, 0, j * up - taps])
     return fp.reshape(j, up, j, up).permute(1, 3, 0, 2).flip(2, 3)
 
 
+def _np_taps(f: torch.Tensor | None) -> np.ndarray:
+    return np.ones([1]) if f is None else f.detach().to("cpu", torch.float64).numpy()
+
+
 class FilteredLReLUPlan:
     """Prepared weights and geometry for one layer's filtered leaky ReLU on inputs [*, C, H, W].
 
     Build once per (filters, channels, input size, device, dtype); `apply` then runs the op.
+    Separable filters become banded matrices applied by GEMM (polyphase up-sampling and strided
+    down-sampling fall out of the matrix structure, padding/cropping too); a 2-D down filter runs as a
+    strided depthwise convolution, a 2-D up filter as polyphase depthwise convolutions.
     """
 
     def __init__(
@@ -163,8 +232,9 @@ class FilteredLReLUPlan:
             raise ValueError(f"up and down must be >= 1, got up={up}, down={down}")
         if not gain > 0:
             raise ValueError(f"gain must be positive, got {gain}")
-        if fu is not None and fu.ndim == 2 and fu.shape[0] != fu.shape[1]:
-            raise ValueError("2-D filters must be square")
+        for f in (fu, fd):
+            if f is not None and (f.ndim not in (1, 2) or (f.ndim == 2 and f.shape[0] != f.shape[1])):
+                raise ValueError(f"filters must be 1-D or square 2-D, got shape {list(f.shape)}")
         self.channels = int(channels)
         self.in_h, self.in_w = int(in_size[0]), int(in_size[1])
         self.up, self.down = int(up), int(down)
@@ -177,75 +247,69 @@ class FilteredLReLUPlan:
         if self.out_h < 1 or self.out_w < 1:
             raise ValueError("filtered_lrelu: padding and filter sizes leave no output samples")
         c = self.channels
-        # filter math in float32 (float64 only when the caller computes in float64, e.g. tests)
-        kw = dict(device=device, dtype=torch.float64 if dtype == torch.float64 else torch.float32)
         gain = float(gain)
+        # Filter math in float32 (float64 only when the caller computes in float64, e.g. tests).
+        fdt = torch.float64 if dtype == torch.float64 else torch.float32
 
-        # --- up-sampling
-        self.ax_w = _up_axis(self.in_w, up, ku, px0, px1)
-        self.ax_h = _up_axis(self.in_h, up, ku, py0, py1)
-        self.up_mode = "none"
-        self.post_gain = 1.0
+        # --- up-sampling (gain folded in: leaky ReLU commutes with a positive scale)
+        self.up_mode = "separable"
         if fu is None and up == 1:
-            self.post_gain = gain  # only pad/crop, then scale
+            self.up_mode = "pad"  # nothing to filter: pad/crop and scale
+            self.up_pads, self.up_gain = [px0, px1, py0, py1], gain
         elif fu is not None and fu.ndim == 2:
             self.up_mode = "2d"
-            k = _phase_kernels_2d(fu.to(**kw) * float(up * up) * gain, up)  # [u, u, J, J]
-            self.up_w2d = k.reshape(1, up * up, *k.shape[2:]).repeat(c, 1, 1, 1)
-            self.up_w2d = self.up_w2d.reshape(c * up * up, 1, *k.shape[2:]).to(dtype).contiguous()
+            k = _phase_kernels_2d(fu.to(device=device, dtype=fdt) * float(up * up) * gain, up)  # [u, u, J, J]
+            j = k.shape[-1]
+            self.up_w2d = k.reshape(1, up * up, j, j).repeat(c, 1, 1, 1).reshape(c * up * up, 1, j, j).to(dtype)
+            n_h = self.in_h * up + py0 + py1 - ku + 1
+            n_w = self.in_w * up + px0 + px1 - ku + 1
+            c_h, c_w = ku - 1 - py0, ku - 1 - px0
+            a0h, a0w = c_h // up, c_w // up
+            a1h, a1w = -(-(c_h + n_h) // up), -(-(c_w + n_w) // up)
+            self.up_pads = [j - 1 - a0w, a1w - self.in_w, j - 1 - a0h, a1h - self.in_h]
+            self.up_crop = (c_h - a0h * up, n_h, c_w - a0w * up, n_w)
         else:
-            self.up_mode = "separable"
-            f1 = torch.ones([1], **kw) if fu is None else fu.to(**kw)
-            kx = _phase_kernels(f1 * float(up) * gain, up)  # [u, J]; gain folded into the x pass
-            ky = _phase_kernels(f1 * float(up), up)
-            # one plain depthwise kernel per phase (PyTorch's CPU depthwise conv with a channel
-            # multiplier is an order of magnitude slower than `up` separate depthwise convs)
-            self.up_wx = [k.reshape(1, 1, 1, -1).repeat(c, 1, 1, 1).to(dtype).contiguous() for k in kx]
-            self.up_wy = [k.reshape(1, 1, -1, 1).repeat(c, 1, 1, 1).to(dtype).contiguous() for k in ky]
+            taps = _np_taps(fu)
+            self.up_w = _up_pass(taps * up * gain, self.in_w, up, px0, px1, -1, device, fdt)
+            self.up_h = _up_pass(taps * up, self.in_h, up, py0, py1, -2, device, fdt)
+            self.up_w.mat, self.up_h.mat = self.up_w.mat.to(dtype), self.up_h.mat.to(dtype)
+        tmp_h = self.in_h * up + py0 + py1 - ku + 1
+        tmp_w = self.in_w * up + px0 + px1 - ku + 1
 
         # --- down-sampling
-        self.down_mode = "none"
-        if fd is not None and fd.ndim == 2:
+        self.down_mode = "separable"
+        if fd is None:
+            self.down_mode = "subsample"
+        elif fd.ndim == 2:
             self.down_mode = "2d"
-            k2 = fd.to(**kw).flip([0, 1])
+            k2 = fd.to(device=device, dtype=fdt).flip([0, 1])
             self.down_w2d = k2[None, None].repeat(c, 1, 1, 1).to(dtype).contiguous()
-        elif fd is not None:
-            self.down_mode = "separable"
-            k1 = fd.to(**kw).flip(0)
-            self.down_wx = k1.reshape(1, 1, 1, -1).repeat(c, 1, 1, 1).to(dtype).contiguous()
-            self.down_wy = k1.reshape(1, 1, -1, 1).repeat(c, 1, 1, 1).to(dtype).contiguous()
+        else:
+            taps = _np_taps(fd)
+            self.down_w = _down_pass(taps, tmp_w, down, -1, device, fdt)
+            self.down_h = _down_pass(taps, tmp_h, down, -2, device, fdt)
+            self.down_w.mat, self.down_h.mat = self.down_w.mat.to(dtype), self.down_h.mat.to(dtype)
 
     # ------------------------------------------------------------------------------------------
     def _upsample(self, x: torch.Tensor) -> torch.Tensor:
-        up, ax, ay = self.up, self.ax_w, self.ax_h
-        n, c = x.shape[0], self.channels
-        if self.up_mode == "none":
-            x = F.pad(x, [ax.pad_lo, ax.pad_hi, ay.pad_lo, ay.pad_hi])
-            x = x[:, :, ay.offset : ay.offset + ay.length, ax.offset : ax.offset + ax.length]
-            return x * self.post_gain if self.post_gain != 1 else x
-        x = F.pad(x, [ax.pad_lo, ax.pad_hi, ay.pad_lo, ay.pad_hi])
-        if self.up_mode == "2d":
-            y = F.conv2d(x, self.up_w2d, groups=c)  # [N, C*u*u, Ah, Aw]
-            ah, aw = y.shape[2], y.shape[3]
-            y = y.reshape(n, c, up, up, ah, aw).permute(0, 1, 4, 2, 5, 3).reshape(n, c, ah * up, aw * up)
-            return y[:, :, ay.offset : ay.offset + ay.length, ax.offset : ax.offset + ax.length]
-        # x pass: each phase [N, C, Hp, Aw], interleaved along W
-        phases = [F.conv2d(x, k, groups=c) for k in self.up_wx]
-        y = phases[0] if up == 1 else torch.stack(phases, dim=-1).flatten(-2)
-        y = y[:, :, :, ax.offset : ax.offset + ax.length]
-        # y pass: each phase [N, C, Ah, Wt], interleaved along H
-        phases = [F.conv2d(y, k, groups=c) for k in self.up_wy]
-        y = phases[0] if up == 1 else torch.stack(phases, dim=3).flatten(2, 3)
-        return y[:, :, ay.offset : ay.offset + ay.length]
+        if self.up_mode == "separable":
+            return self.up_h(self.up_w(x))
+        if self.up_mode == "pad":
+            x = F.pad(x, self.up_pads) if any(self.up_pads) else x
+            return x * self.up_gain if self.up_gain != 1 else x
+        n, c, up = x.shape[0], self.channels, self.up
+        y = F.conv2d(F.pad(x, self.up_pads), self.up_w2d, groups=c)  # [N, C*u*u, Ah, Aw]
+        ah, aw = y.shape[2], y.shape[3]
+        y = y.reshape(n, c, up, up, ah, aw).permute(0, 1, 4, 2, 5, 3).reshape(n, c, ah * up, aw * up)
+        oh, nh, ow, nw = self.up_crop
+        return y[:, :, oh : oh + nh, ow : ow + nw]
 
     def _downsample(self, x: torch.Tensor) -> torch.Tensor:
-        c, d = self.channels, self.down
         if self.down_mode == "2d":
-            return F.conv2d(x, self.down_w2d, stride=d, groups=c)
-        if self.down_mode == "separable":
-            x = F.conv2d(x, self.down_wx, stride=(1, d), groups=c)
-            return F.conv2d(x, self.down_wy, stride=(d, 1), groups=c)
-        return x[:, :, ::d, ::d] if d > 1 else x
+            return F.conv2d(x, self.down_w2d, stride=self.down, groups=self.channels)
+        if self.down_mode == "subsample":
+            return x[:, :, :: self.down, :: self.down] if self.down > 1 else x
+        return self.down_h(self.down_w(x))
 
     def apply(self, x: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
         """Run the op on x [N, C, H, W] (bias b [C] optional)."""
