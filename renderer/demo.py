@@ -249,6 +249,14 @@ _cache: dict[str, Network] = {}
 _lock = threading.Lock()
 
 
+def make_demo_generator(name: str) -> nn.Module:
+    """A fresh (uncached) generator of the demo network `name`, eval mode, no gradients."""
+    if name not in _DEMOS:
+        raise NetworkLoadError(f"unknown demo network {name!r}: choose one of {', '.join(DEMO_NAMES)}")
+    arch, rules = _DEMOS[name]
+    return _build_untrained(arch, rules)
+
+
 def build_demo(name: str) -> Network:
     """The demo network `name` ("demo-face" or "demo-sprite"), built once per process."""
     if name not in _DEMOS:
@@ -256,8 +264,8 @@ def build_demo(name: str) -> Network:
     with _lock:
         network = _cache.get(name)
         if network is None:
-            arch, rules = _DEMOS[name]
-            G = _build_untrained(arch, rules)
+            arch = _DEMOS[name][0]
+            G = make_demo_generator(name)
             network = Network(
                 G=G,
                 kind=generator_kind(arch["arch"], arch["init_kwargs"]),

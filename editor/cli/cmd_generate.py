@@ -31,8 +31,15 @@ def _names(args: argparse.Namespace, seeds: list[int]) -> list[str | None]:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from editor.pipeline import CharacterPipeline, PipelineError, StageTimes, check_psi, load_config
-    from editor.rpgmaker import detect_project, export_character, plain_sheet
+    from editor.pipeline import (
+        CharacterPipeline,
+        PipelineError,
+        StageTimes,
+        check_psi,
+        default_name,
+        load_config,
+    )
+    from editor.rpgmaker import check_character_name, detect_project, export_character, plain_sheet
     from editor.rpgmaker.files import write_atomic
     from editor.rpgmaker.png import encode_png
 
@@ -43,16 +50,20 @@ def run(args: argparse.Namespace) -> int:
         raise PipelineError(f"seeds {args.seed}..{args.seed + args.count - 1} are outside 0..{2**32 - 1}")
     if args.overwrite and not args.export:
         raise PipelineError("--overwrite only applies with --export GAME_DIR")
+    seeds = list(range(args.seed, args.seed + args.count))
+    names = _names(args, seeds)
+    for name in names:
+        if name is not None:
+            check_character_name(name)
     config = load_config(args.config)
     config.archetype(args.archetype)  # unknown archetype: fail before loading networks
     project = detect_project(args.export) if args.export else None  # a wrong game folder fails early too
     pipeline = CharacterPipeline(config, device=args.device)
-    seeds = list(range(args.seed, args.seed + args.count))
+    pipeline.presets_for(args.archetype)  # a missing or foreign preset fails before any rendering
     times = StageTimes()
     made = []
-    lines = []
     with tqdm(total=len(seeds), unit="character", desc="generate", dynamic_ncols=True) as bar:
-        for seed, name in zip(seeds, _names(args, seeds), strict=True):
+        for seed, name in zip(seeds, names, strict=True):
             steps = tqdm(total=pipeline.projection_config.steps, desc=f"project seed {seed}", unit="step", leave=False)
 
             def on_progress(p, steps=steps):  # noqa: ANN001
@@ -78,18 +89,17 @@ def run(args: argparse.Namespace) -> int:
                     line += f" as '{report.renamed_to}' ('{ch.name}' was taken)"
                 if report.backups:
                     line += f", backups in {report.backups[0].parent}"
-            lines.append(line)
+            tqdm.write(line)
             made.append(ch)
             bar.update(1)
     if config.sheet.plain_sheet:
         with times.stage("write"):
             for i in range(0, len(made), 8):
                 group = made[i : i + 8]
-                path = Path(args.outdir) / f"{made[0].archetype.title()}_{group[0].seed}-{group[-1].seed}.png"
+                stem = default_name(args.archetype, 0)[:-1]
+                path = Path(args.outdir) / f"{stem}_{group[0].seed}-{group[-1].seed}.png"
                 write_atomic(path, encode_png(plain_sheet([c.sheet for c in group])))
-                lines.append(f"plain sheet ({len(group)} characters): {path}")
-    for line in lines:
-        print(line)
+                print(f"plain sheet ({len(group)} characters): {path}")
     print(f"device: {pipeline.sprite_engine.device_name}")
     print("stage times: " + times.summary())
     return 0

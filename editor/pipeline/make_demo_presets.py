@@ -1,7 +1,7 @@
 """Make the bundled archetype and expression presets for the demo networks (latent_presets/demo-*/).
 
 The demo networks are untrained, so no seed "means" happy or villainous. Each preset is therefore the
-seed (of 24 candidates) that best shows a measurable property when its rows are mixed onto a reference
+seed (of 12 candidates) that best shows a measurable property when its rows are mixed onto a reference
 portrait / sprite: brightest (heroine) and darkest (villain) character, warmest (happy) and coolest
 (worried) face, largest sideways shift of the face (sideways), and darkest-blue palette (dusk). Run:
 
@@ -26,7 +26,7 @@ from renderer.latents import Recipe, RowEdit, SeedSource
 
 log = logging.getLogger(__name__)
 
-CANDIDATES = range(1, 25)
+CANDIDATES = range(1, 13)
 REFERENCE_SEED = 0
 PSI = 0.7
 CREATED = "2026-11-24T00:00:00+00:00"
@@ -102,6 +102,10 @@ def make_presets(network_name: str, specs: list[dict], out_root: Path) -> list[P
         )
         saved = library.save(preset, thumbnail=thumb, overwrite=True)
         log.info("%s/%s: seed %d score %.2f", network_name, spec["name"], seed, value)
+        for suffix in (".json", ".npy", ".png"):  # PresetLibrary writes 0o600 temp files; bundled data is public
+            f = saved.path.with_suffix(suffix)
+            if f.exists():
+                f.chmod(0o644)
         written.append(saved.path)
     return written
 

@@ -30,7 +30,7 @@ from editor.pipeline.record import (
     software_versions,
 )
 from editor.pipeline.timing import StageTimes
-from editor.presets import Preset, PresetLibrary, apply_preset, bundled_library, user_library
+from editor.presets import Preset, PresetLibrary, apply_preset, bundled_library, check_fits, user_library
 from editor.rpgmaker.export import check_character_name
 from editor.rpgmaker.files import FileTransaction
 from editor.rpgmaker.png import encode_png
@@ -140,14 +140,32 @@ class CharacterPipeline:
         if need_w > res or need_h > res:
             raise PipelineError(f"config sprite.grid needs a {need_w}×{need_h} canvas but {self.sprite_net.name} draws {res}×{res}")
 
-    def preset(self, library: PresetLibrary, name: str, rows: tuple[int, ...] | None, what: str) -> Preset:
+    def preset(self, library: PresetLibrary, name: str, rows: tuple[int, ...] | None, what: str, network: Network) -> Preset:
+        """A preset by name, with the config's rows if it gives any; refused unless it fits `network`."""
         if not library.exists(name):
             raise PipelineError(
                 f"{what} preset {name!r} is not in {library.folder}: make it in the editor (or run "
                 "`python -m editor.pipeline.make_demo_presets` for the demo networks)"
             )
         preset = library.get(name)
+        check_fits(preset, network.fingerprint, network.name)
         return dataclasses.replace(preset, rows=list(rows)) if rows else preset
+
+    def presets_for(self, archetype: str) -> dict[str, Preset]:
+        """Every preset a character of `archetype` needs, checked before any work starts (fail fast)."""
+        cfg = self.config
+        arch = cfg.archetype(archetype)
+        out = {
+            "sprite": self.preset(self.sprite_library, arch.sprite_preset, cfg.sprite_archetype_rows, "sprite", self.sprite_net),
+            "portrait": self.preset(
+                self.portrait_library, arch.portrait_preset, cfg.portrait_archetype_rows, "portrait", self.portrait_net
+            ),
+        }
+        for e in cfg.expressions:
+            out[f"expression:{e.name}"] = self.preset(
+                self.portrait_library, e.preset, e.rows, f"expression {e.name!r}", self.portrait_net
+            )
+        return out
 
     # ----- the stages
     def make(
@@ -162,7 +180,7 @@ class CharacterPipeline:
         should_stop: Callable[[], bool] | None = None,
     ) -> Character:
         cfg = self.config
-        arch = cfg.archetype(archetype)
+        presets = self.presets_for(archetype)
         psi = check_psi(psi)
         name = check_character_name(name or default_name(archetype, seed))
         times = times or StageTimes()
@@ -173,9 +191,8 @@ class CharacterPipeline:
             return times.stage(label)
 
         with stage("render"):
-            sprite_preset = self.preset(self.sprite_library, arch.sprite_preset, cfg.sprite_archetype_rows, "sprite")
             base = Recipe.plain(SeedSource(seed=int(seed), psi=psi), self.sprite_net.num_ws)
-            sprite_recipe = apply_preset(base, sprite_preset, self.sprite_net.fingerprint, self.sprite_net.name)
+            sprite_recipe = apply_preset(base, presets["sprite"], self.sprite_net.fingerprint, self.sprite_net.name)
             canvas = self.sprite_engine.render(sprite_recipe).image
             if canvas.shape[2] == 1:
                 canvas = np.repeat(canvas, 3, axis=2)
@@ -199,13 +216,11 @@ class CharacterPipeline:
                 raise PipelineError(f"{name}: projection was stopped before it finished; nothing was written")
             projected = WSource(result.w, label=f"{name} head", kind="projected")
         with stage("expressions"):
-            portrait_preset = self.preset(self.portrait_library, arch.portrait_preset, cfg.portrait_archetype_rows, "portrait")
             fp, label = self.portrait_net.fingerprint, self.portrait_net.name
-            portrait_recipe = apply_preset(Recipe.plain(projected, self.portrait_net.num_ws), portrait_preset, fp, label)
+            portrait_recipe = apply_preset(Recipe.plain(projected, self.portrait_net.num_ws), presets["portrait"], fp, label)
             recipes = {"neutral": portrait_recipe}
             for expr in cfg.expressions:
-                preset = self.preset(self.portrait_library, expr.preset, expr.rows, f"expression {expr.name!r}")
-                recipes[expr.name] = apply_preset(portrait_recipe, preset, fp, label)
+                recipes[expr.name] = apply_preset(portrait_recipe, presets[f"expression:{expr.name}"], fp, label)
             faces = [(n, self.portrait_engine.render(r).image) for n, r in recipes.items()]
             faces = [(n, np.repeat(img, 3, axis=2) if img.shape[2] == 1 else img) for n, img in faces]
             faceset = face_set([img for _, img in faces], cfg.faceset.cell, cfg.faceset.resample)

@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         grid_scroll.setWidget(self.grid)
         grid_scroll.setObjectName("gridScroll")
         grid_scroll.setMinimumWidth(560)
+        self.grid_scroll = grid_scroll
 
         self.demo_note = QLabel(
             "Untrained demo network: its pictures are abstract patterns, not faces. "
@@ -336,6 +337,9 @@ class MainWindow(QMainWindow):
         self.catalog = doc.default_catalog(base_seed)
         self.grid.build(info, self._thumb_pixmap)
         self._set_recipe(recipe)
+        # wide enough for every column (the grid scrolls vertically only)
+        scrollbar = self.grid_scroll.verticalScrollBar().sizeHint().width()
+        self.grid_scroll.setMinimumWidth(max(560, self.grid.sizeHint().width() + scrollbar + 4))
         self.preset_panel.network_changed(info)
         self.projection_panel.network_changed(info)
         self.export_panel.network_changed(info)

@@ -108,10 +108,12 @@ def _drive(win, seconds: float, loop_cls, timer_cls, error_cls) -> UiBenchResult
     render_ms: list[float] = []
     hits: list[bool] = []
     ui_ms: list[float] = []
+    state: dict[str, float] = {}
 
     def on_frame(request_id: int) -> None:
         t = time.perf_counter()
         if request_id in posted_at and win.last_result is not None:
+            state["t_last_frame"] = t
             latencies.append((t - posted_at[request_id]) * 1000)
             render_ms.append(float(win.last_result.ms))
             hits.append(bool(win.last_result.cache_hit))
@@ -119,7 +121,6 @@ def _drive(win, seconds: float, loop_cls, timer_cls, error_cls) -> UiBenchResult
     win.frameShown.connect(on_frame)
     stats = win.worker.stats
     stats0 = (stats.posted, stats.rendered, stats.dropped, stats.failed)
-    state: dict[str, float] = {}
     t_start = time.perf_counter()
     slider.setSliderDown(True)
 
@@ -145,6 +146,8 @@ def _drive(win, seconds: float, loop_cls, timer_cls, error_cls) -> UiBenchResult
     slider.setSliderDown(False)
     _wait(loop_cls, timer_cls, settled, LOAD_TIMEOUT_S)
     elapsed = state["t_stop"] - t_start
+    # frames are counted until the last one arrives (the drag's final frame lands after the drag ends)
+    frame_span = max(elapsed, state.get("t_last_frame", t_start) - t_start)
     posted = stats.posted - stats0[0]
     delivered = stats.rendered - stats0[1]
     lat_sorted = sorted(latencies)
@@ -157,7 +160,7 @@ def _drive(win, seconds: float, loop_cls, timer_cls, error_cls) -> UiBenchResult
         delivered=delivered,
         dropped=stats.dropped - stats0[2],
         failed=stats.failed - stats0[3],
-        delivered_fps=round(delivered / elapsed, 2),
+        delivered_fps=round(delivered / frame_span, 2),
         posted_per_s=round(posted / elapsed, 2),
         latency_ms_mean=round(statistics.fmean(latencies), 2) if latencies else float("nan"),
         latency_ms_p95=round(lat_sorted[int(0.95 * (len(lat_sorted) - 1))], 2) if lat_sorted else float("nan"),

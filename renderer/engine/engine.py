@@ -112,6 +112,13 @@ class Engine:
             self._steps, self._dep_rows = [], [0]
             runner = synth.forward
         if self.options.compile:
+            # One graph per (step, batch size): _run feeds compiled code one step at a time, so cached and
+            # uncached renders go through the same graphs and stay bit-identical. Dynamo's default
+            # recompile limit (8) is below the number of steps; raise it rather than fall back to eager.
+            limit = 4 * max(len(self._steps), 1) + 8
+            for name in ("recompile_limit", "cache_size_limit"):
+                if hasattr(torch._dynamo.config, name) and getattr(torch._dynamo.config, name) < limit:
+                    setattr(torch._dynamo.config, name, limit)
             mode = "reduce-overhead" if self.options.cuda_graphs else "default"
             runner = torch.compile(runner, mode=mode, dynamic=False)
         self._runner = runner
@@ -258,7 +265,11 @@ class Engine:
         return self.G.synthesis(ws, **kwargs)
 
     def _run(self, x: torch.Tensor, state: Any, start: int, stop: int) -> Any:
-        return self._runner(x, state, start, stop, force_fp32=self.options.force_fp32, noise_mode="const")
+        if not self.options.compile:
+            return self._runner(x, state, start, stop, force_fp32=self.options.force_fp32, noise_mode="const")
+        for s in range(start, stop):
+            state = self._runner(x, state, s, s + 1, force_fp32=self.options.force_fp32, noise_mode="const")
+        return state
 
     def _full_image(self, x: torch.Tensor) -> torch.Tensor:
         """Uncached synthesis of a batch [N, num_ws, w_dim] -> [N, C, H, W]."""
@@ -287,10 +298,15 @@ class Engine:
         x = torch.from_numpy(ws[None]).to(self.device)
         if not use_cache:
             return self._run(x, None, 0, stop), 0
+        new_entries = []
         for s in range(start, stop):
             state = self._run(x, state, s, s + 1)
             stored = _clone_state(state) if self.options.cuda_graphs else state
-            self.cache.put((self._context, s + 1, digests[self._dep_rows[s + 1]]), stored)
+            new_entries.append(((self._context, s + 1, digests[self._dep_rows[s + 1]]), stored))
+        # Latest first, so the earliest states end up most recently used: under a tight budget the cache
+        # keeps the prefixes that serve every later edit and drops the late, large, rarely reused ones.
+        for key, stored in reversed(new_entries):
+            self.cache.put(key, stored)
         return state, start
 
     @torch.no_grad()

@@ -216,3 +216,12 @@ def test_missing_image_folders_are_created(tmp_path: Path) -> None:
     (root / "img/faces").rmdir()
     report = export_character(root, "Villain", *images())
     assert (root / "img/faces/Villain.png").is_file() and report.actor_id == 3
+
+
+def test_written_files_are_readable_by_others_and_keep_modes(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "game")
+    actors = root / "data/Actors.json"
+    actors.chmod(0o664)
+    export_character(root, "Heroine", *images())
+    assert (root / "img/characters/$Heroine.png").stat().st_mode & 0o777 == 0o644
+    assert actors.stat().st_mode & 0o777 == 0o664

@@ -186,6 +186,17 @@ def test_engine_cache_stays_within_budget(net: Network) -> None:
     assert engine.cache.stats.evictions > 0
 
 
+def test_tight_budget_keeps_the_earliest_prefixes(net: Network) -> None:
+    engine = Engine(net, device="cpu")
+    one_state = state_nbytes((torch.zeros(1, CH, RES, RES), torch.zeros(1, 3, RES, RES)))
+    engine.cache.set_budget(3 * one_state)
+    ws = engine.map_seed(7).copy()
+    engine.render_ws(ws)
+    assert len(engine.cache) == 3
+    ws[NUM_WS - 1] += 1  # an edit of the last row resumes from the latest prefix that survived: step 3
+    assert engine.render_ws(ws).start_step == 3
+
+
 def test_prefix_digests_depend_only_on_prefix() -> None:
     a = np.random.RandomState(0).randn(NUM_WS, W_DIM).astype(np.float32)
     b = a.copy()

@@ -24,8 +24,6 @@ kept for tests. `filtered_lrelu` / `FilteredLReLUPlan` compute the same thing wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -100,7 +98,7 @@ def _conv_full_2d(x: torch.Tensor, f: torch.Tensor | None, gain: float) -> torch
 # outputs reads one window of `window` consecutive inputs through the same small matrix (the pass is
 # periodic). Small axes use one dense block. Windows of about this many inputs balance wasted
 # multiplications by zero against GEMM efficiency (measured on CPU).
-_TARGET_WINDOW = 96
+_TARGET_WINDOW = int(__import__("os").environ.get("SG3_WIN", "96"))
 
 
 class _BandedPass:
@@ -153,7 +151,8 @@ class _BandedPass:
                 y = torch.matmul(x[..., self.start : self.start + self.window], self.mat)
             else:
                 win = x[..., self.start :].unfold(-1, self.window, self.step)[..., : self.blocks, :]
-                y = torch.matmul(win, self.mat).flatten(-2)
+                # one GEMM over all (row, block) pairs; reshape gathers the overlapping windows once
+                y = torch.mm(win.reshape(-1, self.window), self.mat).reshape(*x.shape[:-1], -1)
             return y if y.shape[-1] == self.n_out else y[..., : self.n_out]
         if self.blocks == 1:
             return torch.matmul(self.mat, x[..., self.start : self.start + self.window, :])

@@ -1,0 +1,32 @@
+"""The bundled demo presets exist for every archetype and expression of the default config and fit the demo nets.
+
+If this fails after renderer/demo.py changed, re-make them: `python -m editor.pipeline.make_demo_presets`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from editor.pipeline import load_config
+from editor.presets import bundled_library, check_fits
+from renderer import load_network
+
+
+@pytest.mark.parametrize("which", ["sprite", "portrait"])
+def test_bundled_presets_cover_the_default_config_and_fit(which: str) -> None:
+    cfg = load_config()
+    net_name = cfg.sprite_network if which == "sprite" else cfg.portrait_network
+    net = load_network(net_name)
+    library = bundled_library(net_name)
+    assert library is not None and library.read_only
+    names = {a.sprite_preset if which == "sprite" else a.portrait_preset for a in cfg.archetypes.values()}
+    if which == "portrait":
+        names |= {e.preset for e in cfg.expressions}
+    for name in sorted(names):
+        preset = library.get(name)
+        check_fits(preset, net.fingerprint, net.name)
+        assert preset.w.shape == (net.num_ws, net.w_dim) and np.isfinite(preset.w).all()
+        assert preset.thumbnail_path is not None and preset.thumbnail_path.stat().st_mode & 0o044 == 0o044
+    presets, problems = library.list()
+    assert problems == [] and len(presets) == len(names)
