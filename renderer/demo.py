@@ -12,7 +12,8 @@ rows are swapped. They show the mechanics of style mixing, not learned content.
   layer's constant noise map (a ReLU gate: far from a figure every feature is exactly zero, so the
   background is exactly the last toRGB bias); their colours and markings come from random weights.
 - demo-face (StyleGAN3-T, 128x128, 16 w rows): random weights with calibrated layer input
-  magnitudes, a colourful abstract picture in a mid-grey frame of colour.
+  magnitudes and a stronger last layer: smooth, colourful abstract colour fields (no face: it is
+  untrained), a different palette per seed.
 """
 
 from __future__ import annotations
@@ -77,10 +78,12 @@ def _sprite_template(size: int = 128) -> np.ndarray:
     for row in range(SPRITE_ROWS):
         for col in range(SPRITE_COLUMNS):
             cx, cy = col * SPRITE_CELL + 16.0, row * SPRITE_CELL + 16.0
-            head = np.hypot(x - cx, y - (cy - 7.5)) / 5.5
-            body = np.hypot((x - cx) / 7.5, (y - (cy + 4.5)) / 9.0)
+            head = np.hypot(x - cx, y - (cy - 7.0)) / 5.5
+            body = np.hypot((x - cx) / 7.5, (y - (cy + 4.0)) / 8.5)
             dist = np.minimum(dist, np.minimum(head, body))
-    return np.clip(2.5 * (1.0 - dist), -_SPRITE_TEMPLATE_DEPTH / _SPRITE_TEMPLATE_HEIGHT, 1.0)
+    inside = 2.5 * (1.0 - dist)
+    outside = 8.0 * (1.0 - dist)  # steep outside, so feature texture cannot push a figure past its cell
+    return np.clip(np.where(dist < 1.0, inside, outside), -_SPRITE_TEMPLATE_DEPTH / _SPRITE_TEMPLATE_HEIGHT, 1.0)
 
 
 def _sprite_tensor(name: str, shape: tuple[int, ...], rng: np.random.RandomState, last_res: int) -> np.ndarray | None:
@@ -129,25 +132,33 @@ FACE_ARCH: dict[str, Any] = {
     },
 }
 _FACE_TORGB_GAIN = 3.0
-FACE_COLOUR_OFFSET: tuple[float, float, float] = (0.0, 0.0, 0.0)
+FACE_COLOUR_OFFSET: tuple[float, float, float] = (1.756, 0.5731, 0.0604)
 _face_calibrated = True  # False only while calibrate_face() measures from scratch
 
-# Mean square of every layer's input over 256 random w (what training's magnitude_ema converges to),
+# Mean square of every layer's input over 32 random w (what training's magnitude_ema converges to),
 # measured once with `calibrate_face()` and kept here so the weights never depend on
 # floating-point details of the machine that builds them. A test re-measures them.
 FACE_MAGNITUDES: tuple[float, ...] = (
-    0.5302, 0.6241, 0.6374, 0.8858, 1.295, 0.8884, 0.8627, 1.039,
-    0.796, 1.486, 1.003, 1.069, 0.972, 1.17, 1.035,
+    0.52, 0.5991, 0.5929, 0.864, 1.244, 0.9258, 0.9419, 1.008,
+    0.9008, 0.6947, 1.46, 1.332, 0.7454, 1.129, 1.219,
 )
 
 
-def _face_tensor(name: str, shape: tuple[int, ...], rng: np.random.RandomState, layer_names: list[str]) -> np.ndarray | None:
+def _face_tensor(
+    name: str, shape: tuple[int, ...], rng: np.random.RandomState, layer_names: list[str], bandwidth: float
+) -> np.ndarray | None:
     """Value of one demo-face tensor, or None to keep the module's own (designed filters, transform)."""
     if name.startswith("mapping."):
         return _mapping_tensor(name, shape, rng)
     leaf = name.rsplit(".", 1)[-1]
-    if leaf in ("up_filter", "down_filter", "transform", "freqs", "phases"):
+    if leaf in ("up_filter", "down_filter", "transform"):
         return None
+    if name == "synthesis.input.freqs":  # the official distribution: inside a disc of radius `bandwidth`
+        freqs = rng.standard_normal(shape)
+        radii = np.sqrt(np.square(freqs).sum(axis=1, keepdims=True))
+        return freqs / (radii * np.exp(np.square(radii)) ** 0.25) * bandwidth
+    if name == "synthesis.input.phases":
+        return rng.uniform(size=shape) - 0.5
     if name.endswith("magnitude_ema"):
         layer = name.split(".")[1]
         idx = layer_names.index(layer)
@@ -238,7 +249,8 @@ def _sprite_rules(G: nn.Module) -> Callable:
 
 def _face_rules(G: nn.Module) -> Callable:
     names = list(G.synthesis.layer_names)
-    return lambda name, shape, rng: _face_tensor(name, shape, rng, names)
+    bandwidth = float(G.synthesis.input.bandwidth)
+    return lambda name, shape, rng: _face_tensor(name, shape, rng, names, bandwidth)
 
 
 _DEMOS: dict[str, tuple[dict[str, Any], Callable[[nn.Module], Callable]]] = {
@@ -295,14 +307,14 @@ def calibrate_face(samples: int = 32) -> tuple[list[float], list[float]]:
         _face_calibrated = True
     syn = G.synthesis
     z = torch.from_numpy(np.random.RandomState(_BASE_SEED + 1).standard_normal([samples, G.z_dim]).astype(np.float32))
-    magnitudes: list[float] = []
     with torch.no_grad():
-        ws = G.mapping(z, None)
-        x = syn.run_steps(ws, None, 0, 1)
+        ws = G.mapping(z, None).split(1)  # one sample per call: batches are slow for StyleGAN3 on a CPU
+        states = [syn.run_steps(w, None, 0, 1) for w in ws]
+        magnitudes: list[float] = []
         for i, name in enumerate(syn.layer_names):
-            measured = float(x.to(torch.float64).square().mean())
+            measured = float(np.mean([float(x.to(torch.float64).square().mean()) for x in states]))
             magnitudes.append(measured)
-            getattr(syn, name).magnitude_ema.fill_(measured)
-            x = syn.run_steps(ws, x, i + 1, i + 2)
-    offset = [-float(v) for v in x.to(torch.float64).mean(dim=[0, 2, 3])]
-    return magnitudes, offset
+            getattr(syn, name).magnitude_ema.fill_(measured)  # later layers then see calibrated inputs
+            states = [syn.run_steps(w, x, i + 1, i + 2) for w, x in zip(ws, states, strict=True)]
+        mean_colour = torch.stack([x.to(torch.float64).mean(dim=[0, 2, 3]) for x in states]).mean(dim=0)
+    return magnitudes, [-float(v) for v in mean_colour]

@@ -37,8 +37,13 @@ _job_numbers = itertools.count(1)
 PREVIEW_WIDTH = 320
 
 
-def build_export_images(recipe, presets, fingerprint: str):
-    """Worker job: sheet (the mix as a still character in every direction) + face set (mix, then each preset)."""
+def build_export_images(recipe, presets, fingerprint: str, walk_sheet: bool = False):
+    """Worker job: the sheet and the face set (the mix, then the mix with each expression preset).
+
+    With `walk_sheet`, the mix is a sprite network's walk canvas: it is cut into frames and cleaned with
+    the pipeline config's grid and cleanup settings (as `generate` does). Otherwise the mix is one still
+    frame repeated in every direction and pattern.
+    """
 
     def run(ctx):
         from editor.presets import apply_preset
@@ -51,8 +56,16 @@ def build_export_images(recipe, presets, fingerprint: str):
             if ctx.should_stop():
                 return None
             faces.append(engine.render(apply_preset(recipe, preset, fingerprint)).image)
-        frame = _rgba(base)
-        sheet = character_sheet([[frame] * PATTERNS for _ in DIRECTIONS])
+        if walk_sheet:
+            from editor.pipeline import load_config
+            from editor.sprites import clean_frames
+
+            cfg = load_config()
+            frames = clean_frames(_rgba(base)[:, :, :3], cfg.grid, cfg.cleanup)
+            sheet = character_sheet(frames, (cfg.sheet.cell_width, cfg.sheet.cell_height), cfg.sheet.scale)
+        else:
+            frame = _rgba(base)
+            sheet = character_sheet([[frame] * PATTERNS for _ in DIRECTIONS])
         faceset = face_set([_rgba(f) for f in faces])
         return sheet, faceset
 
@@ -90,7 +103,16 @@ class ExportPanel(QWidget):
         self.folder_status = QLabel("")
         self.folder_status.setWordWrap(True)
         self.name = QLineEdit("Hero")
-        self.overwrite = QCheckBox("Replace an existing character of that name (backups are kept)")
+        self.overwrite = QCheckBox("Replace a character of that name")
+        self.walk_sheet = QCheckBox("Walk sheet: cut into frames")
+        self.walk_sheet.setToolTip(
+            "On: cut the image on the pipeline config's frame grid and clean it (sprite networks).\n"
+            "Off: use the whole image as one still frame in every direction."
+        )
+        self.overwrite.setToolTip(
+            "Off: a taken name becomes Name_2. On: replace it; the old files are backed up."
+        )
+        self.walk_sheet.toggled.connect(lambda _on: self._invalidate())
         self.expressions = QListWidget()
         self.expressions.setMaximumHeight(110)
         self.expressions.setToolTip(
@@ -116,6 +138,7 @@ class ExportPanel(QWidget):
         form.addRow("", self.folder_status)
         form.addRow("Character name", self.name)
         form.addRow(self.overwrite)
+        form.addRow(self.walk_sheet)
         form.addRow("Expressions", self.expressions)
         buttons = QHBoxLayout()
         buttons.addWidget(self.preview_button)
@@ -139,6 +162,7 @@ class ExportPanel(QWidget):
 
     def network_changed(self, info: NetworkInfo) -> None:
         self.info = info
+        self.walk_sheet.setChecked(info.kind == "stylegan2")  # the sprite networks are StyleGAN2
         self.refresh_expressions()
         self._invalidate()
 
@@ -209,7 +233,8 @@ class ExportPanel(QWidget):
             return None
         self.job_id = f"export-{next(_job_numbers)}"
         self.result.setText("Rendering the sheet and face set…")
-        win.worker.submit_job(self.job_id, build_export_images(win.recipe, presets, self.info.fingerprint))
+        job = build_export_images(win.recipe, presets, self.info.fingerprint, self.walk_sheet.isChecked())
+        win.worker.submit_job(self.job_id, job)
         self._update_buttons()
         return self.job_id
 
@@ -230,7 +255,12 @@ class ExportPanel(QWidget):
             view.setMinimumHeight(pix.height())
         self.result.setText(
             f"Sheet {self.sheet.shape[1]}×{self.sheet.shape[0]}, face set {self.faceset.shape[1]}×{self.faceset.shape[0]}: "
-            "exactly what Export writes. (The sheet repeats the mix as a still frame in every direction.)"
+            "exactly what Export writes."
+            + (
+                ""
+                if self.walk_sheet.isChecked()
+                else " (The sheet repeats the mix as a still frame in every direction.)"
+            )
         )
         self._update_buttons()
 

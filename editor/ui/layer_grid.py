@@ -163,7 +163,9 @@ class LayerGrid(QWidget):
     # ---------------------------------------------------------------- showing a recipe
     def set_sources(self, sources: list[Source]) -> None:
         """The catalog on offer in every row's picker."""
-        if len(sources) != len(self._sources) or any(a is not b for a, b in zip(sources, self._sources, strict=True)):
+        if len(sources) != len(self._sources) or any(
+            a is not b for a, b in zip(sources, self._sources, strict=True)
+        ):
             self._sources = list(sources)
             self._items_version += 1
 

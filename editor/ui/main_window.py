@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -337,12 +338,19 @@ class MainWindow(QMainWindow):
         self.catalog = doc.default_catalog(base_seed)
         self.grid.build(info, self._thumb_pixmap)
         self._set_recipe(recipe)
-        # wide enough for every column (the grid scrolls vertically only)
-        scrollbar = self.grid_scroll.verticalScrollBar().sizeHint().width()
-        self.grid_scroll.setMinimumWidth(max(560, self.grid.sizeHint().width() + scrollbar + 4))
+        QTimer.singleShot(0, self._fit_grid_width)  # once the new rows are laid out
         self.preset_panel.network_changed(info)
         self.projection_panel.network_changed(info)
         self.export_panel.network_changed(info)
+
+    def _fit_grid_width(self) -> None:
+        """Make the grid's scroll area wide enough for every column (it scrolls vertically only)."""
+        self.grid.layout().activate()
+        scrollbar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        frame = 2 * self.grid_scroll.frameWidth()
+        self.grid_scroll.setMinimumWidth(
+            max(560, self.grid.minimumSizeHint().width() + scrollbar + frame + 2)
+        )
 
     def _on_network_failed(self, source: str, message: str) -> None:
         self._loading_source = None

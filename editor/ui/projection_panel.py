@@ -83,7 +83,8 @@ class ProjectionPanel(QWidget):
             self.loss.addItems(list(LOSS_CHOICES))
         except ImportError:  # projector not installed: the panel still opens and says so on start
             self.loss.addItem("auto")
-        self.stabilize = QCheckBox("Stabilise (StyleGAN3: keep row 0 at the average)")
+        self.stabilize = QCheckBox("Stabilise row 0")
+        self.stabilize.setToolTip("StyleGAN3: keep row 0 (the input transform) at the average w")
         self.start_button = QPushButton("Project an image…")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)

@@ -26,7 +26,9 @@ def to_qimage(image: np.ndarray) -> QImage:
     # Allocate Qt-owned pixels and copy into them row by row (Qt pads rows to 4 bytes). Wrapping the
     # numpy buffer directly would tie the QImage's lifetime to a Python object.
     qimg = QImage(w, h, _FORMATS[c])
-    rows = np.frombuffer(qimg.bits(), dtype=np.uint8, count=qimg.sizeInBytes()).reshape(h, qimg.bytesPerLine())
+    rows = np.frombuffer(qimg.bits(), dtype=np.uint8, count=qimg.sizeInBytes()).reshape(
+        h, qimg.bytesPerLine()
+    )
     rows[:, : w * c] = arr.reshape(h, w * c)
     return qimg
 

@@ -43,7 +43,9 @@ class UiBenchResult:
     ui_ms_per_edit_max: float
 
 
-def run_bench(network: str, device: str = "auto", seconds: float = DEFAULT_SECONDS, loader=None) -> UiBenchResult:
+def run_bench(
+    network: str, device: str = "auto", seconds: float = DEFAULT_SECONDS, loader=None
+) -> UiBenchResult:
     """Open the editor window offscreen and drag a row's blend slider; return what reached the preview.
 
     The drag goes through the real UI path (slider -> undoable recipe edit -> grid sync -> worker post),
@@ -163,7 +165,9 @@ def _drive(win, seconds: float, loop_cls, timer_cls, error_cls) -> UiBenchResult
         delivered_fps=round(delivered / frame_span, 2),
         posted_per_s=round(posted / elapsed, 2),
         latency_ms_mean=round(statistics.fmean(latencies), 2) if latencies else float("nan"),
-        latency_ms_p95=round(lat_sorted[int(0.95 * (len(lat_sorted) - 1))], 2) if lat_sorted else float("nan"),
+        latency_ms_p95=round(lat_sorted[int(0.95 * (len(lat_sorted) - 1))], 2)
+        if lat_sorted
+        else float("nan"),
         render_ms_mean=round(statistics.fmean(render_ms), 2) if render_ms else float("nan"),
         cache_hit_fraction=round(sum(hits) / len(hits), 3) if hits else 0.0,
         ui_ms_per_edit=round(statistics.fmean(ui_ms), 3) if ui_ms else float("nan"),

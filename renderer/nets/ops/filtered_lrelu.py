@@ -99,6 +99,8 @@ def _conv_full_2d(x: torch.Tensor, f: torch.Tensor | None, gain: float) -> torch
 # periodic). Small axes use one dense block. Windows of about this many inputs balance wasted
 # multiplications by zero against GEMM efficiency (measured on CPU).
 _TARGET_WINDOW = int(__import__("os").environ.get("SG3_WIN", "96"))
+# Bytes of up-sampled intermediate processed at once (keeps it in cache; measured on CPU).
+_CHUNK_BYTES = int(__import__("os").environ.get("SG3_CHUNK", str(4 << 20)))
 
 
 class _BandedPass:
@@ -245,7 +247,6 @@ class FilteredLReLUPlan:
         self.out_w = output_size(self.in_w, up, down, px0, px1, ku, kd)
         if self.out_h < 1 or self.out_w < 1:
             raise ValueError("filtered_lrelu: padding and filter sizes leave no output samples")
-        c = self.channels
         gain = float(gain)
         # Filter math in float32 (float64 only when the caller computes in float64, e.g. tests).
         fdt = torch.float64 if dtype == torch.float64 else torch.float32
@@ -259,7 +260,7 @@ class FilteredLReLUPlan:
             self.up_mode = "2d"
             k = _phase_kernels_2d(fu.to(device=device, dtype=fdt) * float(up * up) * gain, up)  # [u, u, J, J]
             j = k.shape[-1]
-            self.up_w2d = k.reshape(1, up * up, j, j).repeat(c, 1, 1, 1).reshape(c * up * up, 1, j, j).to(dtype)
+            self.up_w2d = k.reshape(up * up, 1, j, j).to(dtype).contiguous()
             n_h = self.in_h * up + py0 + py1 - ku + 1
             n_w = self.in_w * up + px0 + px1 - ku + 1
             c_h, c_w = ku - 1 - py0, ku - 1 - px0
@@ -282,50 +283,78 @@ class FilteredLReLUPlan:
         elif fd.ndim == 2:
             self.down_mode = "2d"
             k2 = fd.to(device=device, dtype=fdt).flip([0, 1])
-            self.down_w2d = k2[None, None].repeat(c, 1, 1, 1).to(dtype).contiguous()
+            self.down_w2d = k2[None, None].to(dtype).contiguous()
+            self._down_w2d_groups: dict[int, torch.Tensor] = {}
         else:
             taps = _np_taps(fd)
             self.down_w = _down_pass(taps, tmp_w, down, -1, device, fdt)
             self.down_h = _down_pass(taps, tmp_h, down, -2, device, fdt)
             self.down_w.mat, self.down_h.mat = self.down_w.mat.to(dtype), self.down_h.mat.to(dtype)
 
+        # Large maps are processed a few channel planes at a time so the up-sampled intermediate
+        # stays in cache (it is up**2 times the input).
+        plane_bytes = tmp_h * tmp_w * torch.finfo(dtype).bits // 8
+        self.chunk_rows = max(1, _CHUNK_BYTES // plane_bytes)
+
     # ------------------------------------------------------------------------------------------
+    # All passes work on planes [R, H, W] (R = batch * channels): the filters are the same for every
+    # channel, so channels need not be told apart.
     def _upsample(self, x: torch.Tensor) -> torch.Tensor:
         if self.up_mode == "separable":
             return self.up_h(self.up_w(x))
         if self.up_mode == "pad":
             x = F.pad(x, self.up_pads) if any(self.up_pads) else x
             return x * self.up_gain if self.up_gain != 1 else x
-        n, c, up = x.shape[0], self.channels, self.up
-        y = F.conv2d(F.pad(x, self.up_pads), self.up_w2d, groups=c)  # [N, C*u*u, Ah, Aw]
+        r, up = x.shape[0], self.up
+        y = F.conv2d(F.pad(x, self.up_pads)[:, None], self.up_w2d)  # [R, u*u, Ah, Aw]
         ah, aw = y.shape[2], y.shape[3]
-        y = y.reshape(n, c, up, up, ah, aw).permute(0, 1, 4, 2, 5, 3).reshape(n, c, ah * up, aw * up)
+        y = y.reshape(r, up, up, ah, aw).permute(0, 3, 1, 4, 2).reshape(r, ah * up, aw * up)
         oh, nh, ow, nw = self.up_crop
-        return y[:, :, oh : oh + nh, ow : ow + nw]
+        return y[:, oh : oh + nh, ow : ow + nw]
 
     def _downsample(self, x: torch.Tensor) -> torch.Tensor:
         if self.down_mode == "2d":
-            return F.conv2d(x, self.down_w2d, stride=self.down, groups=self.channels)
+            # depthwise form (one group per plane) is much faster on CPU than a 1-channel batch
+            r = x.shape[0]
+            w = self._down_w2d_groups.get(r)
+            if w is None:
+                w = self._down_w2d_groups[r] = self.down_w2d.expand(r, 1, -1, -1).contiguous()
+            return F.conv2d(x[None], w, stride=self.down, groups=r)[0]
         if self.down_mode == "subsample":
-            return x[:, :, :: self.down, :: self.down] if self.down > 1 else x
+            return x[:, :: self.down, :: self.down] if self.down > 1 else x
         return self.down_h(self.down_w(x))
 
-    def apply(self, x: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
-        """Run the op on x [N, C, H, W] (bias b [C] optional)."""
-        if x.shape[1] != self.channels or x.shape[2] != self.in_h or x.shape[3] != self.in_w:
-            raise ValueError(
-                f"filtered_lrelu plan is for [*, {self.channels}, {self.in_h}, {self.in_w}], got {list(x.shape)}"
-            )
-        t = x if b is None else x + b.to(x.dtype)[None, :, None, None]
-        t = self._upsample(t)
+    def _planes(self, x: torch.Tensor, owned: bool) -> torch.Tensor:
+        """Up-sample, activate, clamp and down-sample planes [R, H, W]; `owned`: x may be overwritten."""
+        t = self._upsample(x)
         # in-place activation only on a fresh tensor that autograd does not need to remember
-        shares_input = t.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
-        inplace = not shares_input and not (torch.is_grad_enabled() and t.requires_grad)
+        fresh = owned or t.untyped_storage().data_ptr() != x.untyped_storage().data_ptr()
+        inplace = fresh and not (torch.is_grad_enabled() and t.requires_grad)
         if self.slope != 1:
             t = F.leaky_relu_(t, self.slope) if inplace else F.leaky_relu(t, self.slope)
         if self.clamp is not None:
             t = t.clamp_(-self.clamp, self.clamp) if inplace else t.clamp(-self.clamp, self.clamp)
         return self._downsample(t)
+
+    def apply(self, x: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+        """Run the op on x [N, C, H, W] (bias b [C] optional)."""
+        if x.ndim != 4 or x.shape[1] != self.channels or x.shape[2] != self.in_h or x.shape[3] != self.in_w:
+            raise ValueError(
+                f"filtered_lrelu plan is for [*, {self.channels}, {self.in_h}, {self.in_w}], got {list(x.shape)}"
+            )
+        n = x.shape[0]
+        owned = b is not None
+        if b is not None:
+            x = x + b.to(x.dtype)[None, :, None, None]
+        planes = x.reshape(n * self.channels, self.in_h, self.in_w)
+        rows = planes.shape[0]
+        if rows <= self.chunk_rows:
+            out = self._planes(planes, owned)
+        else:
+            out = torch.cat(
+                [self._planes(planes[i : i + self.chunk_rows], owned) for i in range(0, rows, self.chunk_rows)]
+            )
+        return out.reshape(n, self.channels, out.shape[-2], out.shape[-1])
 
 
 def filtered_lrelu(

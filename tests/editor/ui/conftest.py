@@ -48,6 +48,12 @@ def tiny_loader(source: str) -> Network:
 
 
 @pytest.fixture
+def loader():
+    """The tiny networks' loader (for tests that start their own window or bench)."""
+    return tiny_loader
+
+
+@pytest.fixture
 def isolated(tmp_path, monkeypatch):
     """Settings and user presets under tmp_path, never the user's own."""
     monkeypatch.setenv("CASTMAKER_DATA_DIR", str(tmp_path / "data"))

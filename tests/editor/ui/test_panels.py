@@ -94,6 +94,8 @@ def test_export_panel_writes_what_it_previews(qtbot, window, tmp_path):
     panel.folder.setText(str(game))
     assert panel._validate_folder() and "MZ" in panel.folder_status.text()
     assert win.settings.value("export/game_dir") == str(game.resolve())
+    assert panel.walk_sheet.isChecked()  # StyleGAN2 networks default to walk-sheet cutting
+    panel.walk_sheet.setChecked(False)  # the 16-px tiny network is no walk sheet: one still frame
     panel.name.setText("Aria")
     panel.build_preview()
     qtbot.waitUntil(lambda: panel.sheet is not None, timeout=60000)
@@ -132,11 +134,38 @@ def test_screenshot_waits_for_everything(qtbot, window, tmp_path):
     assert arr.std() > 10  # not a blank window
 
 
-def test_ui_bench_counts(qtbot, isolated):
+def test_ui_bench_counts(qtbot, isolated, loader):
     from editor.ui.ui_bench import run_bench
-    from tests.editor.ui.conftest import tiny_loader
 
-    r = run_bench("tiny", "cpu", seconds=1.0, loader=tiny_loader)
+    r = run_bench("tiny", "cpu", seconds=1.0, loader=loader)
     assert r.posted > 10 and r.delivered >= 1
     assert r.posted == r.delivered + r.dropped + r.failed
     assert r.failed == 0 and r.latency_ms_mean > 0 and r.delivered_fps > 0
+
+
+def test_walk_sheet_job_cuts_the_canvas_on_the_pipeline_grid():
+    """A 96x128 canvas of 4 direction rows x 3 patterns (32 px frames) becomes a 144x192 `$` sheet."""
+    from editor.rpgmaker import sheet_frame
+    from editor.ui.export_panel import build_export_images
+    from editor.ui.render_worker import JobContext
+    from renderer.engine import RenderResult
+    from renderer.latents import Recipe, SeedSource
+
+    canvas = np.full((128, 96, 3), 240, np.uint8)  # light background
+    colours = {0: (200, 30, 30), 1: (30, 200, 30), 2: (30, 30, 200), 3: (200, 200, 30)}
+    for d, colour in colours.items():
+        for p in range(3):
+            canvas[d * 32 + 8 : d * 32 + 24, p * 32 + 10 + p : p * 32 + 22 + p] = colour
+
+    class CanvasEngine:
+        def render(self, recipe):
+            return RenderResult(image=canvas, ws=np.zeros((6, 16), np.float32), ms=0.0)
+
+    job = build_export_images(Recipe.plain(SeedSource(0), 6), [], "fp", walk_sheet=True)
+    sheet, faceset = job(JobContext(engine=CanvasEngine(), report=lambda _p: None, should_stop=lambda: False))
+    assert sheet.shape == (192, 144, 4) and faceset.shape == (288, 576, 4)
+    for d, direction in enumerate(["down", "left", "right", "up"]):
+        frame = sheet_frame(sheet, "$hero.png", 0, direction, 1)
+        opaque = frame[frame[:, :, 3] > 0][:, :3]
+        assert len(opaque) > 0 and np.abs(opaque.astype(int) - colours[d]).max() < 40
+        assert frame[0, 0, 3] == 0  # the background became transparent
