@@ -83,10 +83,14 @@ def _sprite_template(size: int = 128) -> np.ndarray:
             dist = np.minimum(dist, np.minimum(head, body))
     inside = 2.5 * (1.0 - dist)
     outside = 8.0 * (1.0 - dist)  # steep outside, so feature texture cannot push a figure past its cell
-    return np.clip(np.where(dist < 1.0, inside, outside), -_SPRITE_TEMPLATE_DEPTH / _SPRITE_TEMPLATE_HEIGHT, 1.0)
+    return np.clip(
+        np.where(dist < 1.0, inside, outside), -_SPRITE_TEMPLATE_DEPTH / _SPRITE_TEMPLATE_HEIGHT, 1.0
+    )
 
 
-def _sprite_tensor(name: str, shape: tuple[int, ...], rng: np.random.RandomState, last_res: int) -> np.ndarray | None:
+def _sprite_tensor(
+    name: str, shape: tuple[int, ...], rng: np.random.RandomState, last_res: int
+) -> np.ndarray | None:
     """Value of one demo-sprite tensor, or None to keep the module's own (designed filter taps)."""
     last = f"synthesis.b{last_res}."
     if name.endswith("resample_filter"):
@@ -100,9 +104,13 @@ def _sprite_tensor(name: str, shape: tuple[int, ...], rng: np.random.RandomState
     if name.endswith(".const"):
         return rng.standard_normal(shape)
     if name.endswith("noise_const"):
-        return _sprite_template(shape[0]) if name == last + "conv1.noise_const" else rng.standard_normal(shape)
+        return (
+            _sprite_template(shape[0]) if name == last + "conv1.noise_const" else rng.standard_normal(shape)
+        )
     if name.endswith("noise_strength"):
-        strength = _SPRITE_TEMPLATE_HEIGHT if name == last + "conv1.noise_strength" else _SPRITE_NOISE_STRENGTH
+        strength = (
+            _SPRITE_TEMPLATE_HEIGHT if name == last + "conv1.noise_strength" else _SPRITE_NOISE_STRENGTH
+        )
         return np.full(shape, strength)
     if name.endswith("torgb.weight"):
         if not name.startswith(last):
@@ -135,12 +143,25 @@ _FACE_TORGB_GAIN = 3.0
 FACE_COLOUR_OFFSET: tuple[float, float, float] = (1.756, 0.5731, 0.0604)
 _face_calibrated = True  # False only while calibrate_face() measures from scratch
 
-# Mean square of every layer's input over 32 random w (what training's magnitude_ema converges to),
+# Mean square of every layer's input over 16 random w (what training's magnitude_ema converges to),
 # measured once with `calibrate_face()` and kept here so the weights never depend on
 # floating-point details of the machine that builds them. A test re-measures them.
 FACE_MAGNITUDES: tuple[float, ...] = (
-    0.52, 0.5991, 0.5929, 0.864, 1.244, 0.9258, 0.9419, 1.008,
-    0.9008, 0.6947, 1.46, 1.332, 0.7454, 1.129, 1.219,
+    0.52,
+    0.5991,
+    0.5929,
+    0.864,
+    1.244,
+    0.9258,
+    0.9419,
+    1.008,
+    0.9008,
+    0.6947,
+    1.46,
+    1.332,
+    0.7454,
+    1.129,
+    1.219,
 )
 
 
@@ -201,7 +222,9 @@ def _rng_for(name: str) -> np.random.RandomState:
     return np.random.RandomState((_BASE_SEED + zlib.crc32(name.encode("utf-8"))) % (2**32))
 
 
-def _numpy_mapping(state: dict[str, np.ndarray], z: np.ndarray, num_layers: int, lr_multiplier: float = 0.01) -> np.ndarray:
+def _numpy_mapping(
+    state: dict[str, np.ndarray], z: np.ndarray, num_layers: int, lr_multiplier: float = 0.01
+) -> np.ndarray:
     """The mapping network in float64 numpy (z normalisation, lrelu layers with equalised lr)."""
     x = z * (np.square(z).mean(axis=1, keepdims=True) + 1e-8) ** -0.5
     for i in range(num_layers):
@@ -291,7 +314,7 @@ def build_demo(name: str) -> Network:
         return network
 
 
-def calibrate_face(samples: int = 32) -> tuple[list[float], list[float]]:
+def calibrate_face(samples: int = 16) -> tuple[list[float], list[float]]:
     """Re-measure the demo-face constants from scratch: (FACE_MAGNITUDES, FACE_COLOUR_OFFSET).
 
     Magnitudes: each layer's mean input square over random w (what training's magnitude_ema tracks),
@@ -306,7 +329,9 @@ def calibrate_face(samples: int = 32) -> tuple[list[float], list[float]]:
     finally:
         _face_calibrated = True
     syn = G.synthesis
-    z = torch.from_numpy(np.random.RandomState(_BASE_SEED + 1).standard_normal([samples, G.z_dim]).astype(np.float32))
+    z = torch.from_numpy(
+        np.random.RandomState(_BASE_SEED + 1).standard_normal([samples, G.z_dim]).astype(np.float32)
+    )
     with torch.no_grad():
         ws = G.mapping(z, None).split(1)  # one sample per call: batches are slow for StyleGAN3 on a CPU
         states = [syn.run_steps(w, None, 0, 1) for w in ws]

@@ -18,9 +18,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target", required=True, help="target image file")
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--space", choices=["w", "wplus"], default="w")
-    p.add_argument("--stabilize", action="store_true", help="StyleGAN3: freeze the input transform (no rotate/shift)")
+    p.add_argument(
+        "--stabilize", action="store_true", help="StyleGAN3: freeze the input transform (no rotate/shift)"
+    )
     p.add_argument("--loss", choices=["auto", "pixel", "ssim", "disc", "lpips"], default="auto")
-    p.add_argument("--vgg", default=None, help="local VGG16 weights for LPIPS (NVIDIA TorchScript or torchvision state dict)")
+    p.add_argument(
+        "--vgg",
+        default=None,
+        help="local VGG16 weights for LPIPS (NVIDIA TorchScript or torchvision state dict)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--outdir", default="out/projection")
     p.add_argument("--save-video", action="store_true", help="also write an animation of the optimisation")
@@ -80,30 +86,37 @@ def run(args: argparse.Namespace) -> int:
         f"projecting {args.target} into {network.name} ({network.kind}, {network.img_resolution} px, "
         f"{network.num_ws} rows) in {'W+' if args.space == 'wplus' else 'W'} on {engine.device_name}"
     )
-    bar = tqdm(total=args.steps, unit="step", dynamic_ncols=True, file=sys.stderr)
+    bars: list[tqdm] = []  # opened at the first step, so set-up errors print one clean line
 
     def on_progress(p: object) -> None:
-        bar.update(1)
-        bar.set_postfix(loss=f"{p.loss:.4g}", psnr=f"{p.psnr:.2f}")
+        if not bars:
+            bars.append(tqdm(total=args.steps, unit="step", dynamic_ncols=True, file=sys.stderr))
+        bars[0].update(1)
+        bars[0].set_postfix(loss=f"{p.loss:.4g}", psnr=f"{p.psnr:.2f}")
 
     with _StopFlag() as stop:
         try:
             result = project(engine, target, config, progress=on_progress, should_stop=stop)
         finally:
-            bar.close()
+            for bar in bars:
+                bar.close()
     print(f"loss: {result.loss_name}")
     if result.stopped_early:
-        print(f"interrupted after {len(result.log)} steps: writing the best w so far (step {result.best_step})")
+        print(
+            f"interrupted after {len(result.log)} steps: writing the best w so far (step {result.best_step})"
+        )
     outdir = Path(args.outdir)
     backups = back_up_previous(outdir) if outdir.is_dir() else []
     if backups:
-        print(f"kept the previous results in {outdir} as *.bak")
+        print(f"kept the previous results in {outdir} as *.bak.*")
     written = write_projection(outdir, target, result, save_video=args.save_video, backup=False)
     print(f"best PSNR {result.best_psnr:.2f} dB at step {result.best_step} ({result.elapsed_s:.1f} s)")
-    for name, path in written.items():
+    for path in written.values():
         print(f"wrote {path}")
     if args.save_video and not any(n.startswith("proj.") and n != "proj.png" for n in written):
         print("no animation written: no preview frames were collected")
     if result.noise:
-        print("note: the optimised noise maps are in projected_noise.npz; `render --w` uses the network's own noise")
+        print(
+            "note: the optimised noise maps are in projected_noise.npz; `render --w` uses the network's own noise"
+        )
     return 130 if result.stopped_early else 0

@@ -1,7 +1,7 @@
 """Make the bundled archetype and expression presets for the demo networks (latent_presets/demo-*/).
 
 The demo networks are untrained, so no seed "means" happy or villainous. Each preset is therefore the
-seed (of 12 candidates) that best shows a measurable property when its rows are mixed onto a reference
+seed (of 8 candidates) that best shows a measurable property when its rows are mixed onto a reference
 portrait / sprite: brightest (heroine) and darkest (villain) character, warmest (happy) and coolest
 (worried) face, largest sideways shift of the face (sideways), and darkest-blue palette (dusk). Run:
 
@@ -26,7 +26,7 @@ from renderer.latents import Recipe, RowEdit, SeedSource
 
 log = logging.getLogger(__name__)
 
-CANDIDATES = range(1, 13)
+CANDIDATES = range(1, 9)
 REFERENCE_SEED = 0
 PSI = 0.7
 CREATED = "2026-11-24T00:00:00+00:00"
@@ -65,16 +65,15 @@ def horizontal_centre(img: np.ndarray) -> float:
     return float((weight.sum(0) * xs).sum() / max(weight.sum(), 1e-6))
 
 
-def pick(
-    engine: Engine, rows: Sequence[int], score: Callable[[np.ndarray], float], highest: bool
-) -> tuple[int, np.ndarray, float]:
-    """The candidate seed whose rows, mixed onto the reference seed, score highest (or lowest)."""
+def mixed_renders(engine: Engine, rows: Sequence[int]) -> list[np.ndarray]:
+    """What each candidate seed's `rows` look like mixed onto the reference seed (one batched render)."""
     base = Recipe.plain(SeedSource(REFERENCE_SEED, PSI), engine.num_ws)
-    ws = [
-        engine.evaluate(base.with_rows(rows, RowEdit(SeedSource(s, PSI), "replace")))
-        for s in CANDIDATES
-    ]
-    images = engine.render_thumbnails(ws)
+    ws = [engine.evaluate(base.with_rows(rows, RowEdit(SeedSource(s, PSI), "replace"))) for s in CANDIDATES]
+    return engine.render_thumbnails(ws)
+
+
+def pick(images: list[np.ndarray], score: Callable[[np.ndarray], float], highest: bool) -> tuple[int, np.ndarray, float]:
+    """The candidate seed whose mixed render scores highest (or lowest), its image and score."""
     scores = [score(img) for img in images]
     i = int(np.argmax(scores) if highest else np.argmin(scores))
     return list(CANDIDATES)[i], images[i], scores[i]
@@ -85,8 +84,12 @@ def make_presets(network_name: str, specs: list[dict], out_root: Path) -> list[P
     engine = Engine(net, "cpu")
     library = PresetLibrary(out_root / network_name)
     written = []
+    renders: dict[tuple[int, ...], list[np.ndarray]] = {}  # presets on the same rows share one set of renders
     for spec in specs:
-        seed, thumb, value = pick(engine, spec["rows"], spec["score"], spec["highest"])
+        key = tuple(spec["rows"])
+        if key not in renders:
+            renders[key] = mixed_renders(engine, key)
+        seed, thumb, value = pick(renders[key], spec["score"], spec["highest"])
         w = engine.map_seed(seed, PSI)
         preset = Preset(
             name=spec["name"],

@@ -93,6 +93,7 @@ def run_engine_bench(engine: Engine, repeats: int = 5, ks: list[int] | None = No
     base = engine.map_seed(0, psi=0.7).copy()
 
     timer = Timer(dev)
+    log.info("bench %s on %s: mapping, full, incremental k=%s, thumbnails", net.name, engine.device_name, ks)
     z = rng.randn(1, net.z_dim)
     mapping_ms = timer.median_ms("mapping", lambda i: engine.map_z(z, psi=0.7), repeats)
 
@@ -115,6 +116,7 @@ def run_engine_bench(engine: Engine, repeats: int = 5, ks: list[int] | None = No
             served.append(engine.render_ws(variant(i, first_row=k)).start_step)
 
         incremental[str(k)] = round(timer.median_ms(f"rows>={k}", edit, repeats), 3)
+        log.info("rows >= %d: %.1f ms", k, incremental[str(k)])
         start_steps[str(k)] = min(served)
     engine.clear_cache()
 

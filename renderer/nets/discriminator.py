@@ -47,7 +47,11 @@ class DiscriminatorBlock(nn.Module):
         if architecture not in ARCHITECTURES:
             raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
         super().__init__()
-        self.in_channels, self.resolution, self.img_channels = int(in_channels), int(resolution), int(img_channels)
+        self.in_channels, self.resolution, self.img_channels = (
+            int(in_channels),
+            int(resolution),
+            int(img_channels),
+        )
         self.first_layer_idx = int(first_layer_idx)
         self.architecture = architecture
         self.use_fp16 = bool(use_fp16)
@@ -60,12 +64,19 @@ class DiscriminatorBlock(nn.Module):
             self.fromrgb = Conv2dLayer(img_channels, tmp_channels, kernel_size=1, **conv)
             self.num_layers += 1
         self.conv0 = Conv2dLayer(tmp_channels, tmp_channels, kernel_size=3, **conv)
-        self.conv1 = Conv2dLayer(tmp_channels, out_channels, kernel_size=3, down=2, resample_filter=resample_filter, **conv)
+        self.conv1 = Conv2dLayer(
+            tmp_channels, out_channels, kernel_size=3, down=2, resample_filter=resample_filter, **conv
+        )
         self.num_layers += 2
         if architecture == "resnet":
             self.skip = Conv2dLayer(
-                tmp_channels, out_channels, kernel_size=1, bias=False, down=2,
-                resample_filter=resample_filter, channels_last=self.channels_last,
+                tmp_channels,
+                out_channels,
+                kernel_size=1,
+                bias=False,
+                down=2,
+                resample_filter=resample_filter,
+                channels_last=self.channels_last,
             )
             self.num_layers += 1
 
@@ -143,9 +154,15 @@ class DiscriminatorEpilogue(nn.Module):
         self.architecture = architecture
         if architecture == "skip":
             self.fromrgb = Conv2dLayer(img_channels, in_channels, kernel_size=1, activation=activation)
-        self.mbstd = MinibatchStdLayer(mbstd_group_size, mbstd_num_channels) if mbstd_num_channels > 0 else None
+        self.mbstd = (
+            MinibatchStdLayer(mbstd_group_size, mbstd_num_channels) if mbstd_num_channels > 0 else None
+        )
         self.conv = Conv2dLayer(
-            in_channels + mbstd_num_channels, in_channels, kernel_size=3, activation=activation, conv_clamp=conv_clamp
+            in_channels + mbstd_num_channels,
+            in_channels,
+            kernel_size=3,
+            activation=activation,
+            conv_clamp=conv_clamp,
         )
         self.fc = FullyConnectedLayer(in_channels * resolution**2, in_channels, activation=activation)
         self.out = FullyConnectedLayer(in_channels, 1 if self.cmap_dim == 0 else self.cmap_dim)
@@ -203,7 +220,9 @@ class Discriminator(nn.Module):
         self.c_dim, self.img_resolution, self.img_channels = int(c_dim), img_resolution, int(img_channels)
         self.img_resolution_log2 = int(np.log2(img_resolution))
         self.block_resolutions = [2**i for i in range(self.img_resolution_log2, 2, -1)]
-        channels = {res: min(int(channel_base) // res, int(channel_max)) for res in self.block_resolutions + [4]}
+        channels = {
+            res: min(int(channel_base) // res, int(channel_max)) for res in self.block_resolutions + [4]
+        }
         fp16_resolution = max(2 ** (self.img_resolution_log2 + 1 - int(num_fp16_res)), 8)
         if cmap_dim is None:
             cmap_dim = channels[4]
@@ -213,19 +232,29 @@ class Discriminator(nn.Module):
         layer_idx = 0
         for res in self.block_resolutions:
             block = DiscriminatorBlock(
-                channels[res] if res < img_resolution else 0, channels[res], channels[res // 2], resolution=res,
-                first_layer_idx=layer_idx, use_fp16=(res >= fp16_resolution), **dict(block_kwargs or {}), **common,
+                channels[res] if res < img_resolution else 0,
+                channels[res],
+                channels[res // 2],
+                resolution=res,
+                first_layer_idx=layer_idx,
+                use_fp16=(res >= fp16_resolution),
+                **dict(block_kwargs or {}),
+                **common,
             )
             setattr(self, f"b{res}", block)
             layer_idx += block.num_layers
         if self.c_dim > 0:
             self.mapping = _LabelMapping(self.c_dim, cmap_dim, **dict(mapping_kwargs or {}))
-        self.b4 = DiscriminatorEpilogue(channels[4], cmap_dim=cmap_dim, resolution=4, **dict(epilogue_kwargs or {}), **common)
+        self.b4 = DiscriminatorEpilogue(
+            channels[4], cmap_dim=cmap_dim, resolution=4, **dict(epilogue_kwargs or {}), **common
+        )
 
     def _check_inputs(self, img: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor | None:
         want = [self.img_channels, self.img_resolution, self.img_resolution]
         if img.ndim != 4 or list(img.shape[1:]) != want:
-            raise ValueError(f"the discriminator needs images [N, {', '.join(map(str, want))}], got {list(img.shape)}")
+            raise ValueError(
+                f"the discriminator needs images [N, {', '.join(map(str, want))}], got {list(img.shape)}"
+            )
         if self.c_dim == 0:
             return None
         if c is None or c.shape != (img.shape[0], self.c_dim):
@@ -242,11 +271,15 @@ class Discriminator(nn.Module):
         feats.append(self.b4.features(x, img))
         return feats, cmap
 
-    def features(self, img: torch.Tensor, c: torch.Tensor | None = None, **block_kwargs: Any) -> list[torch.Tensor]:
+    def features(
+        self, img: torch.Tensor, c: torch.Tensor | None = None, **block_kwargs: Any
+    ) -> list[torch.Tensor]:
         """Feature maps after each block (highest resolution first) and after the 4x4 head's conv."""
         return self._run(img, c, **block_kwargs)[0]
 
-    def forward(self, img: torch.Tensor, c: torch.Tensor | None = None, update_emas: bool = False, **block_kwargs: Any):
+    def forward(
+        self, img: torch.Tensor, c: torch.Tensor | None = None, update_emas: bool = False, **block_kwargs: Any
+    ):
         del update_emas  # accepted for the official call surface
         feats, cmap = self._run(img, c, **block_kwargs)
         return self.b4.logits(feats[-1], cmap)

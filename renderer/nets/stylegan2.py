@@ -29,7 +29,14 @@ from torch import nn
 from renderer.nets.contract import SynthesisStep
 from renderer.nets.mapping import FullyConnectedLayer, MappingNetwork
 from renderer.nets.ops.bias_act import activation_gain, bias_act
-from renderer.nets.ops.upfirdn2d import Padding, _parse_padding, filter_size, setup_filter, upfirdn2d, upsample2d
+from renderer.nets.ops.upfirdn2d import (
+    Padding,
+    filter_size,
+    parse_padding,
+    setup_filter,
+    upfirdn2d,
+    upsample2d,
+)
 
 NOISE_MODES = ("const", "random", "none")
 ARCHITECTURES = ("orig", "skip", "resnet")
@@ -75,7 +82,7 @@ def conv2d_resample(
         raise ValueError("conv2d_resample expects x [N, C, H, W] and w [O, I, kh, kw]")
     out_channels, in_per_group, kh, kw = (int(s) for s in w.shape)
     fw, fh = filter_size(f)
-    px0, px1, py0, py1 = _parse_padding(padding)
+    px0, px1, py0, py1 = parse_padding(padding)
     if up > 1:  # room for the upsampling filter
         px0, px1 = px0 + (fw + up - 1) // 2, px1 + (fw - up) // 2
         py0, py1 = py0 + (fh + up - 1) // 2, py1 + (fh - up) // 2
@@ -103,8 +110,12 @@ def conv2d_resample(
         py0, py1 = py0 - (kh - 1), py1 - (kh - up)
         pxt = max(min(-px0, -px1), 0)
         pyt = max(min(-py0, -py1), 0)
-        x = _plain_conv(x, w, stride=up, padding=[pyt, pxt], groups=groups, transpose=True, flip_weight=not flip_weight)
-        x = upfirdn2d(x, f, padding=[px0 + pxt, px1 + pxt, py0 + pyt, py1 + pyt], gain=up**2, flip_filter=flip_filter)
+        x = _plain_conv(
+            x, w, stride=up, padding=[pyt, pxt], groups=groups, transpose=True, flip_weight=not flip_weight
+        )
+        x = upfirdn2d(
+            x, f, padding=[px0 + pxt, px1 + pxt, py0 + pyt, py1 + pyt], gain=up**2, flip_filter=flip_filter
+        )
         if down > 1:
             x = upfirdn2d(x, f, down=down, flip_filter=flip_filter)
         return x
@@ -137,7 +148,9 @@ def modulated_conv2d(
         raise ValueError(f"styles must be [{batch}, {in_channels}], got {list(styles.shape)}")
 
     if x.dtype == torch.float16 and demodulate:  # keep float16 sums in range; demodulation undoes the scale
-        weight = weight * (1 / np.sqrt(in_channels * kh * kw) / weight.norm(float("inf"), dim=[1, 2, 3], keepdim=True))
+        weight = weight * (
+            1 / np.sqrt(in_channels * kh * kw) / weight.norm(float("inf"), dim=[1, 2, 3], keepdim=True)
+        )
         styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
 
     w = None
@@ -149,7 +162,9 @@ def modulated_conv2d(
 
     if not fused_modconv:
         x = x * styles.to(x.dtype).reshape(batch, -1, 1, 1)
-        x = conv2d_resample(x, weight.to(x.dtype), f=resample_filter, up=up, padding=padding, flip_weight=flip_weight)
+        x = conv2d_resample(
+            x, weight.to(x.dtype), f=resample_filter, up=up, padding=padding, flip_weight=flip_weight
+        )
         if demodulate:
             x = x * dcoefs.to(x.dtype).reshape(batch, -1, 1, 1)
         if noise is not None:
@@ -160,7 +175,9 @@ def modulated_conv2d(
         w = w * dcoefs.reshape(batch, -1, 1, 1, 1)
     x = x.reshape(1, -1, *x.shape[2:])
     w = w.reshape(-1, in_channels, kh, kw)
-    x = conv2d_resample(x, w.to(x.dtype), f=resample_filter, up=up, padding=padding, groups=batch, flip_weight=flip_weight)
+    x = conv2d_resample(
+        x, w.to(x.dtype), f=resample_filter, up=up, padding=padding, groups=batch, flip_weight=flip_weight
+    )
     x = x.reshape(batch, -1, *x.shape[2:])
     if noise is not None:
         x = x.add_(noise)  # in place, as the reference: float32 noise is added at the activations' precision
@@ -197,7 +214,9 @@ class Conv2dLayer(nn.Module):
         self.conv_clamp = conv_clamp
         self.channels_last = bool(channels_last)
         self.trainable = bool(trainable)  # Freeze-D flag; names and values are the same either way
-        self.weight = nn.Parameter(torch.randn([self.out_channels, self.in_channels, kernel_size, kernel_size]))
+        self.weight = nn.Parameter(
+            torch.randn([self.out_channels, self.in_channels, kernel_size, kernel_size])
+        )
         self.bias = nn.Parameter(torch.zeros([self.out_channels])) if bias else None
         self.register_buffer("resample_filter", setup_filter(resample_filter))
         self.padding = kernel_size // 2
@@ -208,8 +227,13 @@ class Conv2dLayer(nn.Module):
         w = self.weight * self.weight_gain
         b = self.bias.to(x.dtype) if self.bias is not None else None
         x = conv2d_resample(
-            x, w.to(x.dtype), f=self.resample_filter, up=self.up, down=self.down,
-            padding=self.padding, flip_weight=(self.up == 1),
+            x,
+            w.to(x.dtype),
+            f=self.resample_filter,
+            up=self.up,
+            down=self.down,
+            padding=self.padding,
+            flip_weight=(self.up == 1),
         )
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
         return bias_act(x, b, act=self.activation, gain=self.act_gain * gain, clamp=clamp)
@@ -245,7 +269,9 @@ class SynthesisLayer(nn.Module):
         self.padding = kernel_size // 2
         self.act_gain = activation_gain(activation)
         self.affine = FullyConnectedLayer(self.w_dim, self.in_channels, bias_init=1)
-        self.weight = nn.Parameter(torch.randn([self.out_channels, self.in_channels, kernel_size, kernel_size]))
+        self.weight = nn.Parameter(
+            torch.randn([self.out_channels, self.in_channels, kernel_size, kernel_size])
+        )
         if self.use_noise:
             self.noise_strength = nn.Parameter(torch.zeros([]))
         self.bias = nn.Parameter(torch.zeros([self.out_channels]))
@@ -274,8 +300,15 @@ class SynthesisLayer(nn.Module):
         elif self.use_noise and noise_mode == "const":
             noise = self.noise_const * self.noise_strength
         x = modulated_conv2d(
-            x, self.weight, styles, noise=noise, up=self.up, padding=self.padding,
-            resample_filter=self.resample_filter, flip_weight=(self.up == 1), fused_modconv=fused_modconv,
+            x,
+            self.weight,
+            styles,
+            noise=noise,
+            up=self.up,
+            padding=self.padding,
+            resample_filter=self.resample_filter,
+            flip_weight=(self.up == 1),
+            fused_modconv=fused_modconv,
         )
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
         return bias_act(x, self.bias.to(x.dtype), act=self.activation, gain=self.act_gain * gain, clamp=clamp)
@@ -301,7 +334,9 @@ class ToRGBLayer(nn.Module):
         self.conv_clamp = conv_clamp
         self.channels_last = bool(channels_last)
         self.affine = FullyConnectedLayer(self.w_dim, self.in_channels, bias_init=1)
-        self.weight = nn.Parameter(torch.randn([self.out_channels, self.in_channels, kernel_size, kernel_size]))
+        self.weight = nn.Parameter(
+            torch.randn([self.out_channels, self.in_channels, kernel_size, kernel_size])
+        )
         self.bias = nn.Parameter(torch.zeros([self.out_channels]))
         self.weight_gain = 1 / np.sqrt(self.in_channels * kernel_size**2)
 
@@ -352,7 +387,9 @@ class SynthesisBlock(nn.Module):
         if self.in_channels == 0:
             self.const = nn.Parameter(torch.randn([self.out_channels, self.resolution, self.resolution]))
         self.register_buffer("resample_filter", setup_filter(resample_filter))
-        common = dict(w_dim=w_dim, resolution=resolution, conv_clamp=conv_clamp, channels_last=self.channels_last)
+        common = dict(
+            w_dim=w_dim, resolution=resolution, conv_clamp=conv_clamp, channels_last=self.channels_last
+        )
         if self.in_channels != 0:
             self.conv0 = SynthesisLayer(
                 in_channels, out_channels, up=2, resample_filter=resample_filter, **common, **layer_kwargs
@@ -362,13 +399,22 @@ class SynthesisBlock(nn.Module):
         self.num_conv += 1
         if self.is_last or architecture == "skip":
             self.torgb = ToRGBLayer(
-                out_channels, img_channels, w_dim=w_dim, conv_clamp=conv_clamp, channels_last=self.channels_last
+                out_channels,
+                img_channels,
+                w_dim=w_dim,
+                conv_clamp=conv_clamp,
+                channels_last=self.channels_last,
             )
             self.num_torgb += 1
         if self.in_channels != 0 and architecture == "resnet":
             self.skip = Conv2dLayer(
-                in_channels, out_channels, kernel_size=1, bias=False, up=2,
-                resample_filter=resample_filter, channels_last=self.channels_last,
+                in_channels,
+                out_channels,
+                kernel_size=1,
+                bias=False,
+                up=2,
+                resample_filter=resample_filter,
+                channels_last=self.channels_last,
             )
 
     @property
@@ -396,7 +442,9 @@ class SynthesisBlock(nn.Module):
     ) -> tuple[torch.Tensor | None, ...]:
         """Run one step of this block; the state is (x, img) or, inside a resnet block, (x, img, skip)."""
         x, img = state[0], state[1]
-        fmt = torch.channels_last if self.channels_last and dtype == torch.float16 else torch.contiguous_format
+        fmt = (
+            torch.channels_last if self.channels_last and dtype == torch.float16 else torch.contiguous_format
+        )
         if part == "conv0":
             x = x.to(dtype=dtype, memory_format=fmt)
             skip = self.skip(x, gain=np.sqrt(0.5)) if self.architecture == "resnet" else None
@@ -412,7 +460,9 @@ class SynthesisBlock(nn.Module):
         if part == "torgb":
             if img is not None:
                 img = upsample2d(img, self.resample_filter)
-            y = self.torgb(x, w, fused_modconv=fused_modconv).to(dtype=torch.float32, memory_format=torch.contiguous_format)
+            y = self.torgb(x, w, fused_modconv=fused_modconv).to(
+                dtype=torch.float32, memory_format=torch.contiguous_format
+            )
             return x, (img.add_(y) if img is not None else y)
         raise ValueError(f"unknown block part {part!r}")
 
@@ -451,8 +501,13 @@ class SynthesisNetwork(nn.Module):
         steps: list[SynthesisStep] = []
         for res in self.block_resolutions:
             block = SynthesisBlock(
-                channels[res // 2] if res > 4 else 0, channels[res], w_dim=w_dim, resolution=res,
-                img_channels=img_channels, is_last=(res == img_resolution), use_fp16=(res >= fp16_resolution),
+                channels[res // 2] if res > 4 else 0,
+                channels[res],
+                w_dim=w_dim,
+                resolution=res,
+                img_channels=img_channels,
+                is_last=(res == img_resolution),
+                use_fp16=(res >= fp16_resolution),
                 **block_kwargs,
             )
             setattr(self, f"b{res}", block)
@@ -556,12 +611,19 @@ class Generator(nn.Module):
         else:
             options = {**_STYLEGAN3_REPO_SYNTHESIS_DEFAULTS, **flat_synthesis_kwargs}
         self.synthesis = SynthesisNetwork(
-            w_dim=self.w_dim, img_resolution=self.img_resolution, img_channels=self.img_channels,
-            fp16_on_cpu=fp16_on_cpu, **options,
+            w_dim=self.w_dim,
+            img_resolution=self.img_resolution,
+            img_channels=self.img_channels,
+            fp16_on_cpu=fp16_on_cpu,
+            **options,
         )
         self.num_ws = self.synthesis.num_ws
         self.mapping = MappingNetwork(
-            z_dim=self.z_dim, c_dim=self.c_dim, w_dim=self.w_dim, num_ws=self.num_ws, **dict(mapping_kwargs or {})
+            z_dim=self.z_dim,
+            c_dim=self.c_dim,
+            w_dim=self.w_dim,
+            num_ws=self.num_ws,
+            **dict(mapping_kwargs or {}),
         )
 
     def forward(
@@ -573,5 +635,7 @@ class Generator(nn.Module):
         update_emas: bool = False,
         **synthesis_kwargs: Any,
     ) -> torch.Tensor:
-        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, update_emas=update_emas)
+        ws = self.mapping(
+            z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, update_emas=update_emas
+        )
         return self.synthesis(ws, **synthesis_kwargs)

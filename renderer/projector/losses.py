@@ -67,7 +67,9 @@ def _feature_list(features: object) -> list[torch.Tensor]:
         return [v for v in features.values() if isinstance(v, torch.Tensor)]
     if isinstance(features, Sequence):
         return [v for v in features if isinstance(v, torch.Tensor)]
-    raise ProjectionError(f"discriminator features came back as {type(features).__name__}; expected a list of tensors")
+    raise ProjectionError(
+        f"discriminator features came back as {type(features).__name__}; expected a list of tensors"
+    )
 
 
 class DiscriminatorLoss(ProjectionLoss):
@@ -91,7 +93,10 @@ class DiscriminatorLoss(ProjectionLoss):
 
     def __call__(self, synth: torch.Tensor) -> torch.Tensor:
         feats = _feature_list(self.D.features(synth, self.c))
-        dist = sum((a - b).square().mean() / s for a, b, s in zip(feats, self.target_features, self.scales))
+        dist = sum(
+            (a - b).square().mean() / s
+            for a, b, s in zip(feats, self.target_features, self.scales, strict=True)
+        )
         return dist / len(self.scales) + F.mse_loss(synth, self.target)
 
 
@@ -157,7 +162,9 @@ def build_loss(
         except ProjectionError:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise ProjectionError(f"the snapshot's discriminator could not be built ({exc}): use --loss ssim or lpips") from None
+            raise ProjectionError(
+                f"the snapshot's discriminator could not be built ({exc}): use --loss ssim or lpips"
+            ) from None
         D = D.to(device).eval().requires_grad_(False)
         return DiscriminatorLoss(target, D, c)
     if name == "lpips":

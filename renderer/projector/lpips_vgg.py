@@ -74,7 +74,9 @@ class _ScriptObject:
             self.attrs = dict(state)
 
 
-def _rebuild_tensor(storage: torch.Tensor, offset: int, size: tuple, stride: tuple, *_rest: Any) -> torch.Tensor:
+def _rebuild_tensor(
+    storage: torch.Tensor, offset: int, size: tuple, stride: tuple, *_rest: Any
+) -> torch.Tensor:
     return torch.as_strided(storage, tuple(size), tuple(stride), int(offset)).clone()
 
 
@@ -180,7 +182,9 @@ def read_weight_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], 
     """All tensors of a VGG16 weights file and which kind of file it was."""
     p = Path(path)
     if not p.is_file():
-        raise ProjectionError(f"VGG16 weights not found: {p} (give --vgg the path of vgg16.pt or a torchvision vgg16 .pth)")
+        raise ProjectionError(
+            f"VGG16 weights not found: {p} (give --vgg the path of vgg16.pt or a torchvision vgg16 .pth)"
+        )
     try:
         if p.suffix.lower() == ".safetensors":
             from safetensors.torch import load_file
@@ -220,7 +224,9 @@ def _numbered(tensors: dict[str, torch.Tensor], pattern: str) -> list[tuple[int,
     return sorted(found)
 
 
-def interpret_vgg_weights(tensors: dict[str, torch.Tensor], source: str, name: str = "VGG16 file") -> VGGWeights:
+def interpret_vgg_weights(
+    tensors: dict[str, torch.Tensor], source: str, name: str = "VGG16 file"
+) -> VGGWeights:
     """Pick the 13 conv layers (torchvision `features.N`, NVIDIA `layers.convK`) and LPIPS weights."""
     candidates = [
         _numbered(tensors, r"(?:module\.)?features\.(\d+)\.weight"),
@@ -237,15 +243,23 @@ def interpret_vgg_weights(tensors: dict[str, torch.Tensor], source: str, name: s
     for _, key in weight_keys:
         w = tensors[key].to(torch.float32)
         b = tensors.get(key[: -len("weight")] + "bias")
-        if w.ndim != 4 or w.shape[1] != in_ch or w.shape[2:] != (3, 3) or b is None or b.shape != (w.shape[0],):
-            raise ProjectionError(f"{name}: layer {key} has shape {list(w.shape)}, which does not chain as VGG16")
+        if (
+            w.ndim != 4
+            or w.shape[1] != in_ch
+            or w.shape[2:] != (3, 3)
+            or b is None
+            or b.shape != (w.shape[0],)
+        ):
+            raise ProjectionError(
+                f"{name}: layer {key} has shape {list(w.shape)}, which does not chain as VGG16"
+            )
         convs.append((w.contiguous(), b.to(torch.float32).contiguous()))
         in_ch = w.shape[0]
     lpips_keys = _numbered(tensors, r"(?:.*\.)?lpips\.?(\d)(?:\.weight)?")
     lpips = None
     if len(lpips_keys) == len(LPIPS_TAPS):
         lpips = [tensors[k].to(torch.float32).reshape(-1) for _, k in lpips_keys]
-        for tap, lw in zip(LPIPS_TAPS, lpips):
+        for tap, lw in zip(LPIPS_TAPS, lpips, strict=True):
             if lw.numel() != convs[tap][0].shape[0]:
                 raise ProjectionError(f"{name}: LPIPS weights do not match the VGG16 channel counts")
     return VGGWeights(convs=convs, lpips=lpips, source=source)
@@ -308,4 +322,4 @@ class VGG16Features(nn.Module):
 
     def distance(self, a: list[torch.Tensor], b: list[torch.Tensor]) -> torch.Tensor:
         """LPIPS distance per image [N] between two lpips_features results."""
-        return sum((x - y).square().sum(dim=(1, 2, 3)) for x, y in zip(a, b))
+        return sum((x - y).square().sum(dim=(1, 2, 3)) for x, y in zip(a, b, strict=True))

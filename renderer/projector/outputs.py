@@ -64,7 +64,15 @@ def write_animation(folder: Path, target: np.ndarray, frames: list[np.ndarray], 
     buf = io.BytesIO()
     duration = max(1, int(1000 / fps))
     if webp:
-        pairs[0].save(buf, format="WEBP", save_all=True, append_images=pairs[1:], duration=duration, loop=0, lossless=True)
+        pairs[0].save(
+            buf,
+            format="WEBP",
+            save_all=True,
+            append_images=pairs[1:],
+            duration=duration,
+            loop=0,
+            lossless=True,
+        )
     else:
         pairs[0].save(buf, format="GIF", save_all=True, append_images=pairs[1:], duration=duration, loop=0)
     return atomic_write_bytes(path, buf.getvalue())
@@ -83,12 +91,12 @@ OUTPUT_NAMES = (
 
 
 def back_up_previous(folder: Path) -> list[Path]:
-    """Rename earlier results in `folder` to `<name>.bak` (one generation kept) so nothing is lost."""
+    """Rename earlier results in `folder` to `<stem>.bak<suffix>` (one generation kept) so nothing is lost."""
     moved = []
     for name in OUTPUT_NAMES:
         p = folder / name
         if p.is_file():
-            bak = p.with_name(p.name + ".bak")
+            bak = p.with_name(f"{p.stem}.bak{p.suffix}")
             os.replace(p, bak)
             moved.append(bak)
     return moved

@@ -119,8 +119,8 @@ def target_tensor(target: np.ndarray, channels: int, resolution: int, device: to
 
 
 def psnr_db(synth: torch.Tensor, target_255: torch.Tensor) -> float:
-    """PSNR in dB of a synthesis output against the target in [0, 255], as the saved PNG would score."""
-    x = (synth.detach().to(torch.float32) * 127.5 + 128).clamp(0, 255)
+    """PSNR in dB of a synthesis output against the target in [0, 255], quantised exactly as the saved PNG."""
+    x = (synth.detach().to(torch.float32) * 127.5 + 128).clamp(0, 255).floor()
     mse = float((x - target_255).square().mean())
     return float("inf") if mse == 0 else 10.0 * math.log10(255.0**2 / mse)
 
@@ -160,7 +160,9 @@ def _check_stabilize(engine: Engine) -> None:
     if steps:
         readers = [s.name for s in steps if s.row == 0]
         if readers != [steps[0].name] or steps[0].name != "input":
-            raise ProjectionError(f"cannot stabilise: w row 0 is read by {readers}, not only by the input layer")
+            raise ProjectionError(
+                f"cannot stabilise: w row 0 is read by {readers}, not only by the input layer"
+            )
 
 
 def _noise_buffers(G: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -198,7 +200,9 @@ def project(
     if config.optimize_noise:
         bufs = _noise_buffers(G)
         if not bufs:
-            raise ProjectionError(f"{net.name} has no noise inputs to optimise (StyleGAN3 has none): leave optimize_noise off")
+            raise ProjectionError(
+                f"{net.name} has no noise inputs to optimise (StyleGAN3 has none): leave optimize_noise off"
+            )
         G = copy.deepcopy(G)
         noise_maps = _noise_buffers(G)
         gen_init = torch.Generator().manual_seed(config.seed + 1)
@@ -222,7 +226,13 @@ def project(
 
     optimizer = torch.optim.Adam([w_opt, *noise_maps.values()], betas=(0.9, 0.999), lr=config.lr)
     gen = torch.Generator().manual_seed(int(config.seed))
-    best_loss, best_ws, best_step, best_psnr, best_img = math.inf, expand(w_opt).detach().clone(), 0, float("nan"), None
+    best_loss, best_ws, best_step, best_psnr, best_img = (
+        math.inf,
+        expand(w_opt).detach().clone(),
+        0,
+        float("nan"),
+        None,
+    )
     run_log: list[tuple[int, float, float]] = []
     frames: list[np.ndarray] = []
     stopped = False
@@ -287,7 +297,13 @@ def project(
     if noise_maps:
         noise_out = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in noise_maps.items()}
     elapsed = time.perf_counter() - t0
-    log.info("projection: %d steps, loss %s, best PSNR %.2f dB at step %d", len(run_log), loss_fn.name, best_psnr, best_step)
+    log.info(
+        "projection: %d steps, loss %s, best PSNR %.2f dB at step %d",
+        len(run_log),
+        loss_fn.name,
+        best_psnr,
+        best_step,
+    )
     return ProjectionResult(
         w=best_ws[0].cpu().numpy().astype(np.float32),
         loss_name=loss_fn.name,

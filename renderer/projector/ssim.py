@@ -40,7 +40,9 @@ def _blur(x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
     return F.conv2d(F.conv2d(x, kx, groups=c), ky, groups=c)
 
 
-def _ssim_terms(x: torch.Tensor, y: torch.Tensor, taps: torch.Tensor, data_range: float) -> tuple[torch.Tensor, torch.Tensor]:
+def _ssim_terms(
+    x: torch.Tensor, y: torch.Tensor, taps: torch.Tensor, data_range: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean luminance*contrast*structure (ssim) and contrast*structure (cs) per image and channel: [N, C]."""
     c1 = (0.01 * data_range) ** 2
     c2 = (0.03 * data_range) ** 2
@@ -53,10 +55,14 @@ def _ssim_terms(x: torch.Tensor, y: torch.Tensor, taps: torch.Tensor, data_range
     return (lum_map * cs_map).mean(dim=(2, 3)), cs_map.mean(dim=(2, 3))
 
 
-def ms_ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 2.0, window: int = 11, sigma: float = 1.5) -> torch.Tensor:
+def ms_ssim(
+    x: torch.Tensor, y: torch.Tensor, data_range: float = 2.0, window: int = 11, sigma: float = 1.5
+) -> torch.Tensor:
     """MS-SSIM of two batches [N, C, H, W] -> [N] in (0, 1]; identical images give 1."""
     if x.shape != y.shape or x.ndim != 4:
-        raise ValueError(f"ms_ssim needs two [N, C, H, W] tensors of one shape, got {list(x.shape)} and {list(y.shape)}")
+        raise ValueError(
+            f"ms_ssim needs two [N, C, H, W] tensors of one shape, got {list(x.shape)} and {list(y.shape)}"
+        )
     scales, window = scale_plan(min(x.shape[2:]), window)
     weights = torch.tensor(SCALE_WEIGHTS[:scales], dtype=torch.float32, device=x.device)
     weights = weights / weights.sum()

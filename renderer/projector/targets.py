@@ -42,9 +42,13 @@ def load_target(path: str | os.PathLike, network: Network) -> np.ndarray:
                 img = ImageOps.exif_transpose(img)
                 rgba = _to_rgba8(img)
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ProjectionError(f"{p.name} is not an image Pillow can read ({exc}): use a PNG, JPEG or WebP file") from None
+        raise ProjectionError(
+            f"{p.name} is not an image Pillow can read ({exc}): use a PNG, JPEG or WebP file"
+        ) from None
     except (OSError, ValueError, SyntaxError) as exc:
-        raise ProjectionError(f"{p.name} could not be decoded ({exc}): the file may be truncated or corrupt") from None
+        raise ProjectionError(
+            f"{p.name} could not be decoded ({exc}): the file may be truncated or corrupt"
+        ) from None
     return prepare_target(rgba, network.img_resolution, network.img_channels)
 
 
@@ -58,7 +62,9 @@ def prepare_target(image: np.ndarray, resolution: int, channels: int) -> np.ndar
     if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4) or min(arr.shape[:2]) < 1:
         raise ProjectionError(f"target array must be H x W x 1, 3 or 4 channels, got shape {list(arr.shape)}")
     if channels not in (1, 3, 4):
-        raise ProjectionError(f"networks with {channels} image channels are not supported as projection targets")
+        raise ProjectionError(
+            f"networks with {channels} image channels are not supported as projection targets"
+        )
     rgba = _array_to_rgba(arr)
     img = Image.fromarray(rgba, "RGBA")
     w, h = img.size

@@ -49,7 +49,11 @@ def w_stats(
     z_all = rng.randn(samples, network.z_dim).astype(np.float32)
     labels = None
     if network.c_dim > 0:
-        cls = np.full(samples, class_idx) if class_idx is not None else rng.randint(0, network.c_dim, size=samples)
+        cls = (
+            np.full(samples, class_idx)
+            if class_idx is not None
+            else rng.randint(0, network.c_dim, size=samples)
+        )
         labels = np.eye(network.c_dim, dtype=np.float32)[cls]
     chunks = []
     for i in range(0, samples, batch):

@@ -26,16 +26,31 @@ def _official_layout_64(channels: dict[int, int]) -> list[tuple[str, list[int]]]
         tmp, out = channels[res], channels[res // 2]
         keys.append((f"b{res}.resample_filter", [4, 4]))
         if res == 64:
-            keys += [(f"b{res}.fromrgb.weight", [tmp, 3, 1, 1]), (f"b{res}.fromrgb.bias", [tmp]),
-                     (f"b{res}.fromrgb.resample_filter", [4, 4])]
-        keys += [(f"b{res}.conv0.weight", [tmp, tmp, 3, 3]), (f"b{res}.conv0.bias", [tmp]),
-                 (f"b{res}.conv0.resample_filter", [4, 4]),
-                 (f"b{res}.conv1.weight", [out, tmp, 3, 3]), (f"b{res}.conv1.bias", [out]),
-                 (f"b{res}.conv1.resample_filter", [4, 4]),
-                 (f"b{res}.skip.weight", [out, tmp, 1, 1]), (f"b{res}.skip.resample_filter", [4, 4])]
+            keys += [
+                (f"b{res}.fromrgb.weight", [tmp, 3, 1, 1]),
+                (f"b{res}.fromrgb.bias", [tmp]),
+                (f"b{res}.fromrgb.resample_filter", [4, 4]),
+            ]
+        keys += [
+            (f"b{res}.conv0.weight", [tmp, tmp, 3, 3]),
+            (f"b{res}.conv0.bias", [tmp]),
+            (f"b{res}.conv0.resample_filter", [4, 4]),
+            (f"b{res}.conv1.weight", [out, tmp, 3, 3]),
+            (f"b{res}.conv1.bias", [out]),
+            (f"b{res}.conv1.resample_filter", [4, 4]),
+            (f"b{res}.skip.weight", [out, tmp, 1, 1]),
+            (f"b{res}.skip.resample_filter", [4, 4]),
+        ]
     c4 = channels[4]
-    keys += [("b4.conv.weight", [c4, c4 + 1, 3, 3]), ("b4.conv.bias", [c4]), ("b4.conv.resample_filter", [4, 4]),
-             ("b4.fc.weight", [c4, c4 * 16]), ("b4.fc.bias", [c4]), ("b4.out.weight", [1, c4]), ("b4.out.bias", [1])]
+    keys += [
+        ("b4.conv.weight", [c4, c4 + 1, 3, 3]),
+        ("b4.conv.bias", [c4]),
+        ("b4.conv.resample_filter", [4, 4]),
+        ("b4.fc.weight", [c4, c4 * 16]),
+        ("b4.fc.bias", [c4]),
+        ("b4.out.weight", [1, c4]),
+        ("b4.out.bias", [1]),
+    ]
     return keys
 
 
@@ -56,7 +71,13 @@ def test_forward_and_feature_shapes(d_kwargs) -> None:
         logits = D(img, None)
         feats = D.features(img)
     assert logits.shape == (4, 1) and logits.dtype == torch.float32
-    assert [tuple(f.shape) for f in feats] == [(4, 64, 32, 32), (4, 64, 16, 16), (4, 64, 8, 8), (4, 64, 4, 4), (4, 64, 4, 4)]
+    assert [tuple(f.shape) for f in feats] == [
+        (4, 64, 32, 32),
+        (4, 64, 16, 16),
+        (4, 64, 8, 8),
+        (4, 64, 4, 4),
+        (4, 64, 4, 4),
+    ]
     assert all(torch.isfinite(f).all() for f in feats)
 
 
@@ -82,7 +103,9 @@ def test_strict_load_round_trip(d_kwargs) -> None:
 
 def test_mismatched_records_are_refused(d_kwargs) -> None:
     record = _random_record(d_kwargs)
-    missing = DiscriminatorRecord(record.init_kwargs, {k: v for k, v in record.state.items() if k != "b4.fc.bias"})
+    missing = DiscriminatorRecord(
+        record.init_kwargs, {k: v for k, v in record.state.items() if k != "b4.fc.bias"}
+    )
     with pytest.raises(NetworkLoadError, match="missing: b4.fc.bias"):
         build_discriminator(missing)
     wrong = DiscriminatorRecord(record.init_kwargs, {**record.state, "b4.out.bias": np.zeros(3, np.float32)})

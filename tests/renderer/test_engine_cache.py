@@ -255,3 +255,37 @@ def test_fp16_off_cuda_is_refused(net: Network) -> None:
         Engine(net, device="cpu", fp16=True)
     with pytest.raises(RenderError, match="CUDA"):
         Engine(net, device="cpu", cuda_graphs=True)
+
+
+def test_device_choice_is_explicit(net: Network) -> None:
+    engine = Engine(net, device="auto")
+    assert engine.device.type in ("cuda", "mps", "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RenderError, match="no CUDA"):
+            Engine(net, device="cuda")
+    with pytest.raises(RenderError, match="unknown device"):
+        Engine(net, device="tpu")
+
+
+def test_thumbnails_in_order_with_timing(net: Network) -> None:
+    engine = Engine(net, device="cpu")
+    sources = [SeedSource(s) for s in range(5)]
+    thumbs = engine.render_thumbnails(sources, batch_size=2, mode="batched")
+    assert engine.last_thumbnail_ms > 0
+    for src, thumb in zip(sources, thumbs, strict=True):
+        single = engine.render(Recipe.plain(src, NUM_WS)).image
+        assert np.abs(thumb.astype(int) - single.astype(int)).max() <= 1
+    with pytest.raises(ValueError, match="thumbnail mode"):
+        engine.render_thumbnails(sources, mode="sideways")
+
+
+def test_thumbnail_strategy_prefers_batches_on_a_near_tie() -> None:
+    from renderer.engine.thumbnail_strategy import ThumbnailStrategy
+
+    assert ThumbnailStrategy().decide(batched_ms_per_image=10.0, single_ms_per_image=9.0) == "batched"
+    assert ThumbnailStrategy().decide(batched_ms_per_image=10.0, single_ms_per_image=5.0) == "single"
+    fixed = ThumbnailStrategy("single")
+    fixed.reset()
+    assert fixed.chosen == "single"
+    with pytest.raises(ValueError):
+        ThumbnailStrategy("sometimes")

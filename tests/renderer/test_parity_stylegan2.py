@@ -50,7 +50,12 @@ def test_state_dict_names_shapes_and_order_match_official(G, fixture) -> None:
     ours = [(k, list(v.shape)) for k, v in G.state_dict().items()]
     official = [(e["key"], e["shape"]) for e in init["state_dict"]]
     assert ours == official
-    assert (G.z_dim, G.c_dim, G.w_dim, G.num_ws) == (init["z_dim"], init["c_dim"], init["w_dim"], init["num_ws"])
+    assert (G.z_dim, G.c_dim, G.w_dim, G.num_ws) == (
+        init["z_dim"],
+        init["c_dim"],
+        init["w_dim"],
+        init["num_ws"],
+    )
     assert (G.img_resolution, G.img_channels) == (init["img_resolution"], init["img_channels"])
     for layer in init["layers"]:
         block = getattr(G.synthesis, layer["name"])
@@ -58,22 +63,33 @@ def test_state_dict_names_shapes_and_order_match_official(G, fixture) -> None:
         assert (block.num_conv, block.num_torgb) == (layer["num_conv"], layer["num_torgb"])
 
 
-@pytest.mark.parametrize("case,psi,cutoff", [("psi100", 1.0, None), ("psi070", 0.7, None), ("psi050_cut8", 0.5, 8)])
+@pytest.mark.parametrize(
+    "case,psi,cutoff", [("psi100", 1.0, None), ("psi070", 0.7, None), ("psi050_cut8", 0.5, 8)]
+)
 def test_mapping_and_images_match(G, fixture, case, psi, cutoff) -> None:
     _, _, cases = fixture
     with torch.no_grad():
         for i in range(len(cases["seeds"])):
-            ws = G.mapping(torch.from_numpy(cases["z"][i : i + 1]), None, truncation_psi=psi, truncation_cutoff=cutoff)
+            ws = G.mapping(
+                torch.from_numpy(cases["z"][i : i + 1]), None, truncation_psi=psi, truncation_cutoff=cutoff
+            )
             assert _max_diff(ws, cases[f"ws_{case}"][i : i + 1]) < WS_TOL
-            img = G.synthesis(torch.from_numpy(cases[f"ws_{case}"][i : i + 1]), noise_mode="const", force_fp32=True)
+            img = G.synthesis(
+                torch.from_numpy(cases[f"ws_{case}"][i : i + 1]), noise_mode="const", force_fp32=True
+            )
             assert _max_diff(img, cases[f"img_{case}"][i : i + 1]) < IMG_TOL
 
 
 def test_style_mix_and_full_generator_call(G, fixture) -> None:
     _, _, cases = fixture
     with torch.no_grad():
-        assert _max_diff(G.synthesis(torch.from_numpy(cases["ws_mix"]), force_fp32=True), cases["img_mix"]) < IMG_TOL
-        img = G(torch.from_numpy(cases["z"][1:2]), None, truncation_psi=0.7, noise_mode="const", force_fp32=True)
+        assert (
+            _max_diff(G.synthesis(torch.from_numpy(cases["ws_mix"]), force_fp32=True), cases["img_mix"])
+            < IMG_TOL
+        )
+        img = G(
+            torch.from_numpy(cases["z"][1:2]), None, truncation_psi=0.7, noise_mode="const", force_fp32=True
+        )
         assert _max_diff(img, cases["img_psi070"][1:2]) < IMG_TOL
 
 
@@ -150,8 +166,11 @@ def test_stylegan3_repo_layout_loads_the_same_weights(fixture) -> None:
     init, state, cases = fixture
     kw = dict(init["init_kwargs"])
     flat = kw.pop("synthesis_kwargs")
-    G3 = Generator(**kw, **{k: v for k, v in flat.items() if k not in ("num_fp16_res", "conv_clamp")},
-                   fused_modconv_default="inference_only").eval()
+    G3 = Generator(
+        **kw,
+        **{k: v for k, v in flat.items() if k not in ("num_fp16_res", "conv_clamp")},
+        fused_modconv_default="inference_only",
+    ).eval()
     G3.load_state_dict(state, strict=True)
     assert [b.use_fp16 for b in (G3.synthesis.b8, G3.synthesis.b64)] == [True, True]  # defaults 4 / 256
     assert G3.synthesis.b4.conv1.conv_clamp == 256
@@ -192,9 +211,17 @@ def test_gradients_reach_ws_and_noise_buffers(fixture) -> None:
 @pytest.mark.parametrize("resolution,c_dim", [(8, 0), (32, 3)])
 def test_other_configurations_build_and_split_consistently(architecture, resolution, c_dim) -> None:
     torch.manual_seed(0)
-    G = Generator(z_dim=8, c_dim=c_dim, w_dim=8, img_resolution=resolution, img_channels=4,
-                  mapping_kwargs={"num_layers": 2}, channel_base=64, channel_max=16,
-                  architecture=architecture).eval()
+    G = Generator(
+        z_dim=8,
+        c_dim=c_dim,
+        w_dim=8,
+        img_resolution=resolution,
+        img_channels=4,
+        mapping_kwargs={"num_layers": 2},
+        channel_base=64,
+        channel_max=16,
+        architecture=architecture,
+    ).eval()
     blocks = int(np.log2(resolution)) - 1
     assert G.num_ws == 2 * blocks  # one row per conv + the last toRGB
     names = set(G.state_dict())
@@ -220,5 +247,12 @@ def test_bad_inputs_are_rejected(G) -> None:
     with pytest.raises(ValueError, match="power of two"):
         Generator(z_dim=4, c_dim=0, w_dim=4, img_resolution=48, img_channels=3)
     with pytest.raises(ValueError, match="both nested and flat"):
-        Generator(z_dim=4, c_dim=0, w_dim=4, img_resolution=8, img_channels=3,
-                  synthesis_kwargs={"channel_base": 64}, channel_base=64)
+        Generator(
+            z_dim=4,
+            c_dim=0,
+            w_dim=4,
+            img_resolution=8,
+            img_channels=3,
+            synthesis_kwargs={"channel_base": 64},
+            channel_base=64,
+        )

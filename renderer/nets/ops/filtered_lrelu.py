@@ -10,19 +10,25 @@ The operation, per channel (the definition every implementation must agree with)
 5. multiply by `gain`, apply leaky ReLU with `slope`, clamp to [-clamp, clamp];
 6. convolve with the down-sampling filter `fd` (same "valid" rule) and keep every `down`-th sample.
 
-`filtered_lrelu_reference` does exactly that, literally (zeros inserted, full 2-D convolutions) and is
-kept for tests. `filtered_lrelu` / `FilteredLReLUPlan` compute the same thing without the waste:
+`filtered_lrelu_reference` does exactly that, literally (zeros inserted, full 2-D convolutions, every
+sample filtered before down-sampling) and is kept for tests. `filtered_lrelu` / `FilteredLReLUPlan`
+compute the same thing without the waste:
 
-* up-sampling is polyphase: each of the `up` output phases is a short (taps/up) convolution of the
-  original samples, so no zeros are stored or multiplied; the phases are interleaved by a reshape;
-* separable filters run as two 1-D depthwise passes instead of one 2-D pass;
-* down-sampling is a strided convolution, so only the kept samples are computed;
-* padding/cropping is folded into one pad of the small input and slice offsets;
+* a separable filter pass along one axis (up-sampling with padding, or down-sampling) is a banded
+  linear map; it runs as one GEMM against a small prepared matrix (large axes: blocks of outputs that
+  share one block matrix). No zeros are inserted or stored, only kept samples are computed, and the
+  padding/cropping is part of the matrix;
 * `gain` is folded into the up-sampling taps (leaky ReLU commutes with a positive scale), and the
-  activation and clamp run in place.
+  activation and clamp run in place when autograd does not need the intermediate;
+* large maps are processed a few channel planes at a time so the up-sampled intermediate stays in
+  cache;
+* 2-D (radial) down filters run as a strided depthwise convolution (only kept samples), 2-D up
+  filters as polyphase depthwise convolutions.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -98,9 +104,9 @@ def _conv_full_2d(x: torch.Tensor, f: torch.Tensor | None, gain: float) -> torch
 # outputs reads one window of `window` consecutive inputs through the same small matrix (the pass is
 # periodic). Small axes use one dense block. Windows of about this many inputs balance wasted
 # multiplications by zero against GEMM efficiency (measured on CPU).
-_TARGET_WINDOW = int(__import__("os").environ.get("SG3_WIN", "96"))
+_TARGET_WINDOW = 96
 # Bytes of up-sampled intermediate processed at once (keeps it in cache; measured on CPU).
-_CHUNK_BYTES = int(__import__("os").environ.get("SG3_CHUNK", str(4 << 20)))
+_CHUNK_BYTES = 4 << 20
 
 
 class _BandedPass:
@@ -110,8 +116,8 @@ class _BandedPass:
         self,
         n_in: int,
         n_out: int,
-        weight_of: object,
-        support: object,
+        weight_of: Callable[[int, int], float],
+        support: Callable[[int], tuple[int, int]],
         period_in: int,
         period_out: int,
         axis: int,
@@ -141,7 +147,8 @@ class _BandedPass:
         self.pad_hi = max(0, last_needed - n_in)
         self.start = first0 + self.pad_lo
         self.step, self.window, self.blocks, self.block = step, window, blocks, block
-        m = torch.from_numpy(mat).to(device=device, dtype=dtype)
+        # cast on the CPU first: MPS has no float64 to receive the numpy array
+        m = torch.from_numpy(mat).to(dtype).to(device)
         self.mat = m.t().contiguous() if axis == -1 else m.contiguous()  # W: x @ [L, B]; H: [B, L] @ x
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -163,7 +170,9 @@ class _BandedPass:
         return y if y.shape[-2] == self.n_out else y[..., : self.n_out, :]
 
 
-def _up_pass(taps: np.ndarray, n_in: int, up: int, pad0: int, pad1: int, axis: int, device, dtype) -> _BandedPass:
+def _up_pass(
+    taps: np.ndarray, n_in: int, up: int, pad0: int, pad1: int, axis: int, device: torch.device | str, dtype: torch.dtype
+) -> _BandedPass:
     """Zero-insertion up-sampling, padding and 'valid' convolution with `taps` along one axis."""
     k = len(taps)
     n_out = n_in * up + pad0 + pad1 - k + 1
@@ -179,7 +188,9 @@ def _up_pass(taps: np.ndarray, n_in: int, up: int, pad0: int, pad1: int, axis: i
     return _BandedPass(n_in, n_out, weight_of, support, 1, up, axis, device, dtype)
 
 
-def _down_pass(taps: np.ndarray, n_in: int, down: int, axis: int, device, dtype) -> _BandedPass:
+def _down_pass(
+    taps: np.ndarray, n_in: int, down: int, axis: int, device: torch.device | str, dtype: torch.dtype
+) -> _BandedPass:
     """'Valid' convolution with `taps` along one axis, keeping every `down`-th output."""
     k = len(taps)
     n_out = (n_in - k) // down + 1  # out[o] = sum_j x[o*down + j] * taps[k-1-j]
@@ -202,7 +213,7 @@ def _phase_kernels_2d(f: torch.Tensor, up: int) -> torch.Tensor:
 
 
 def _np_taps(f: torch.Tensor | None) -> np.ndarray:
-    return np.ones([1]) if f is None else f.detach().to("cpu", torch.float64).numpy()
+    return np.ones([1]) if f is None else f.detach().cpu().double().numpy()
 
 
 class FilteredLReLUPlan:

@@ -36,7 +36,7 @@ def _parse_scaling(scaling: Scaling) -> tuple[int, int]:
     return sx, sy
 
 
-def _parse_padding(padding: Padding) -> tuple[int, int, int, int]:
+def parse_padding(padding: Padding) -> tuple[int, int, int, int]:
     """An int, (x, y) or (x0, x1, y0, y1) -> (x0, x1, y0, y1); negative values crop."""
     if isinstance(padding, int | np.integer):
         p = int(padding)
@@ -151,7 +151,7 @@ def upfirdn2d(
         raise ValueError("upfirdn2d expects x of shape [batch, channels, height, width]")
     upx, upy = _parse_scaling(up)
     downx, downy = _parse_scaling(down)
-    px0, px1, py0, py1 = _parse_padding(padding)
+    px0, px1, py0, py1 = parse_padding(padding)
     if f is None:
         f = torch.ones([1, 1], dtype=torch.float32, device=x.device)
     fw, fh = filter_size(f)
@@ -209,10 +209,14 @@ def upfirdn2d(
 
 
 def filter2d(
-    x: torch.Tensor, f: torch.Tensor | None, padding: Padding = 0, flip_filter: bool = False, gain: float = 1.0
+    x: torch.Tensor,
+    f: torch.Tensor | None,
+    padding: Padding = 0,
+    flip_filter: bool = False,
+    gain: float = 1.0,
 ) -> torch.Tensor:
     """Filter keeping the size of x (plus optional extra padding / cropping)."""
-    px0, px1, py0, py1 = _parse_padding(padding)
+    px0, px1, py0, py1 = parse_padding(padding)
     fw, fh = filter_size(f)
     p = [px0 + fw // 2, px1 + (fw - 1) // 2, py0 + fh // 2, py1 + (fh - 1) // 2]
     return upfirdn2d(x, f, padding=p, flip_filter=flip_filter, gain=gain)
@@ -228,7 +232,7 @@ def upsample2d(
 ) -> torch.Tensor:
     """Upsample by `up` with the FIR filter, output exactly `up` times the input size (plus padding)."""
     upx, upy = _parse_scaling(up)
-    px0, px1, py0, py1 = _parse_padding(padding)
+    px0, px1, py0, py1 = parse_padding(padding)
     fw, fh = filter_size(f)
     p = [
         px0 + (fw + upx - 1) // 2,
@@ -249,7 +253,7 @@ def downsample2d(
 ) -> torch.Tensor:
     """Downsample by `down` after FIR filtering, output exactly 1/`down` of the input size (plus padding)."""
     downx, downy = _parse_scaling(down)
-    px0, px1, py0, py1 = _parse_padding(padding)
+    px0, px1, py0, py1 = parse_padding(padding)
     fw, fh = filter_size(f)
     p = [
         px0 + (fw - downx + 1) // 2,
@@ -275,7 +279,7 @@ def upfirdn2d_reference(
     """
     upx, upy = _parse_scaling(up)
     downx, downy = _parse_scaling(down)
-    px0, px1, py0, py1 = _parse_padding(padding)
+    px0, px1, py0, py1 = parse_padding(padding)
     if f is None:
         f = torch.ones([1, 1], dtype=torch.float32, device=x.device)
     n, c, h, w = x.shape
