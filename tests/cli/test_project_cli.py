@@ -119,3 +119,17 @@ def test_bad_target_and_missing_vgg_exit_2_with_one_line(net_file, target_png, t
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--vgg" in err[0]
     assert not (tmp_path / "x").exists()
+
+
+def test_projection_bench_prints_psnr_per_space_and_budget(net_file, capsys) -> None:
+    import argparse
+    import json
+
+    from renderer.projector.bench import run_projection_bench
+
+    args = argparse.Namespace(network=str(net_file), device="cpu", json=True, quick=True, projection_steps=(3, 6))
+    assert run_projection_bench(args) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [(r["space"], r["steps"]) for r in report["rows"]] == [("w", 3), ("w", 6), ("wplus", 3), ("wplus", 6)]
+    for row in report["rows"]:
+        assert np.isfinite(row["psnr_mean"]) and row["steps_per_s"] > 0 and row["loss"] == "ssim+pixel"

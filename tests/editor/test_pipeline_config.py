@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from editor.pipeline import DEFAULT_CONFIG, PipelineError, StageTimes, check_psi, default_name, load_config, parse_config
+from editor.pipeline import (
+    DEFAULT_CONFIG,
+    PipelineError,
+    StageTimes,
+    check_psi,
+    default_name,
+    load_config,
+    parse_config,
+)
 
 
 def default_data() -> dict[str, Any]:

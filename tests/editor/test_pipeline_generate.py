@@ -29,10 +29,37 @@ from test_rpgmaker_export import make_project, snapshot  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
+def make_test_presets(folder: Path) -> dict[str, str]:
+    """Presets with the bundled ones' names, rows and modes, for the demo networks as they are right now.
+
+    The bundled presets are checked separately (test_pipeline_presets.py); making our own keeps this
+    end-to-end test about the pipeline, not about whether latent_presets/ was re-made after a demo change.
+    """
+    from editor.pipeline.make_demo_presets import FACE_SPECS, SPRITE_SPECS
+    from editor.presets import Preset, PresetLibrary
+    from renderer import load_network
+    from renderer.engine import Engine
+
+    out = {}
+    for which, net_name, specs in (("sprite", "demo-sprite", SPRITE_SPECS), ("portrait", "demo-face", FACE_SPECS)):
+        net = load_network(net_name)
+        engine = Engine(net, "cpu")
+        library = PresetLibrary(folder / net_name)
+        for i, spec in enumerate(specs):
+            w = engine.map_seed(100 + i, 0.7)
+            library.save(Preset(
+                name=spec["name"], fingerprint=net.fingerprint, network_name=net_name, rows=list(spec["rows"]), w=w,
+                mode=spec.get("mode", "replace"), weight=spec.get("weight", 1.0),
+            ))
+        out[which] = str(library.folder)
+    return out
+
+
 def fast_config(folder: Path) -> Path:
     data = json.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     data["projection"].update(steps=2, w_avg_samples=256)
     data["sheet"]["plain_sheet"] = True
+    data["presets"] = make_test_presets(folder / "presets")
     path = folder / "fast.json"
     path.write_text(json.dumps(data))
     return path

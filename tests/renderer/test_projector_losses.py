@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import pytest
 import torch
@@ -98,7 +99,9 @@ def vgg_files(tmp_path_factory):
     model = _NvidiaStyleVGG()
     folder = tmp_path_factory.mktemp("vgg")
     script = folder / "vgg16.pt"
-    torch.jit.script(model).save(str(script))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.script is deprecated; vgg16.pt is TorchScript
+        torch.jit.script(model).save(str(script))
     tv = folder / "vgg16-tv.pth"
     torch.save(_torchvision_state(model), tv)
     return model, script, tv

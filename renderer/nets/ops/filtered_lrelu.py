@@ -147,8 +147,8 @@ class _BandedPass:
         self.pad_hi = max(0, last_needed - n_in)
         self.start = first0 + self.pad_lo
         self.step, self.window, self.blocks, self.block = step, window, blocks, block
-        # cast on the CPU first: MPS has no float64 to receive the numpy array
-        m = torch.from_numpy(mat).to(dtype).to(device)
+        # round in numpy: no float64 torch tensor is made (MPS has none) unless dtype asks for it
+        m = torch.from_numpy(mat.astype(np.float64 if dtype == torch.float64 else np.float32)).to(dtype).to(device)
         self.mat = m.t().contiguous() if axis == -1 else m.contiguous()  # W: x @ [L, B]; H: [B, L] @ x
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -213,7 +213,7 @@ def _phase_kernels_2d(f: torch.Tensor, up: int) -> torch.Tensor:
 
 
 def _np_taps(f: torch.Tensor | None) -> np.ndarray:
-    return np.ones([1]) if f is None else f.detach().cpu().double().numpy()
+    return np.ones([1]) if f is None else f.detach().cpu().numpy().astype(np.float64)
 
 
 class FilteredLReLUPlan:
