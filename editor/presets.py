@@ -45,6 +45,12 @@ class PresetError(CastmakerError):
 # ----------------------------------------------------------------------------- atomic writes
 
 
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
     """Call `write(file)` on a temp file beside `path`, fsync it, then `os.replace` it over `path`.
 
@@ -54,6 +60,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
+        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600; presets and sessions are ordinary user files
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

@@ -4,17 +4,27 @@ Public API:
     load_network(path_or_demo) -> Network
     Engine(network, device="auto")
     Recipe, RowEdit, SeedSource, WSource (renderer.latents)
+
+Torch-heavy names are imported on first use, so torch-free code (RPG Maker export, sprite cleanup) can
+import `renderer.errors` without loading torch.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from renderer.errors import CastmakerError, LatentError, NetworkLoadError, ProjectionError, RenderError
-from renderer.network import DiscriminatorRecord, Network
 
 if TYPE_CHECKING:
     from renderer.engine import Engine
+    from renderer.network import DiscriminatorRecord, Network
+
+_LAZY = {
+    "Engine": "renderer.engine",
+    "Network": "renderer.network",
+    "DiscriminatorRecord": "renderer.network",
+}
 
 
 def load_network(source: str, **kwargs: Any) -> Network:
@@ -25,11 +35,9 @@ def load_network(source: str, **kwargs: Any) -> Network:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Engine":
-        from renderer.engine import Engine
-
-        return Engine
-    raise AttributeError(name)
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'renderer' has no attribute {name!r}")
 
 
 __all__ = [

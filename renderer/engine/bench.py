@@ -44,6 +44,26 @@ class Timer:
         self.device = device
         self.cpu_ms: dict[str, float] = {}
 
+    def paired_ms(
+        self, names: tuple[str, str], fns: tuple[Callable[[int], object], Callable[[int], object]], repeats: int
+    ) -> tuple[float, float]:
+        """Like median_ms for two functions, called alternately so drifting machine load hits both alike."""
+        for fn in fns:
+            fn(-1)
+        _sync(self.device)
+        wall: tuple[list[float], list[float]] = ([], [])
+        cpu: tuple[list[float], list[float]] = ([], [])
+        for i in range(repeats):
+            for j, fn in enumerate(fns):
+                c0, t0 = time.process_time(), time.perf_counter()
+                fn(i)
+                _sync(self.device)
+                wall[j].append((time.perf_counter() - t0) * 1000)
+                cpu[j].append((time.process_time() - c0) * 1000)
+        for j, name in enumerate(names):
+            self.cpu_ms[name] = round(statistics.median(cpu[j]), 3)
+        return statistics.median(wall[0]), statistics.median(wall[1])
+
     def median_ms(self, name: str, fn: Callable[[int], object], repeats: int, warmup: int = 1) -> float:
         """Run fn(i) `warmup` times untimed, then `repeats` times timed; record CPU ms under `name`."""
         for i in range(warmup):
@@ -102,8 +122,11 @@ def run_engine_bench(engine: Engine, repeats: int = 5, ks: list[int] | None = No
         ws[first_row:] += np.float32(0.01 * (i + 2))  # a new w each call: nothing can be served from the cache
         return ws
 
-    full_ms = timer.median_ms("full", lambda i: engine.render_ws(variant(i), use_cache=False), repeats)
-    full_miss_ms = timer.median_ms("full_cache_miss", lambda i: engine.render_ws(variant(i + 1000)), repeats)
+    full_ms, full_miss_ms = timer.paired_ms(
+        ("full", "full_cache_miss"),
+        (lambda i: engine.render_ws(variant(i), use_cache=False), lambda i: engine.render_ws(variant(i + 1000))),
+        repeats,
+    )
 
     incremental: dict[str, float] = {}
     start_steps: dict[str, int] = {}
@@ -121,12 +144,13 @@ def run_engine_bench(engine: Engine, repeats: int = 5, ks: list[int] | None = No
     engine.clear_cache()
 
     thumbs = [base + np.float32(0.05 * j) for j in range(THUMB_COUNT)]
-    def thumbs_as(mode: str) -> float:
-        run = lambda i: engine.render_thumbnails(thumbs, batch_size=THUMB_COUNT, mode=mode)  # noqa: E731
-        return timer.median_ms(f"thumbs_{mode}", run, repeats) / THUMB_COUNT
+    def thumbs_as(mode: str) -> Callable[[int], object]:
+        return lambda i: engine.render_thumbnails(thumbs, batch_size=THUMB_COUNT, mode=mode)
 
-    single_ms = thumbs_as("single")
-    batched_ms = thumbs_as("batched")
+    single_ms, batched_ms = (
+        t / THUMB_COUNT
+        for t in timer.paired_ms(("thumbs_single", "thumbs_batched"), (thumbs_as("single"), thumbs_as("batched")), repeats)
+    )
     engine.render_thumbnails(thumbs)  # let "auto" decide (no-op if already decided)
     auto_choice = engine.thumbnail_strategy.chosen
 
@@ -149,6 +173,7 @@ def run_engine_bench(engine: Engine, repeats: int = 5, ks: list[int] | None = No
         "incremental_ms": incremental,
         "incremental_start_step": start_steps,
         "incremental_ratio": {k: _ratio(v, full_ms) for k, v in incremental.items()},
+        "incremental_ratio_vs_miss": {k: _ratio(v, full_miss_ms) for k, v in incremental.items()},
         "thumb_ms": round(batched_ms, 3),
         "thumb_single_ms": round(single_ms, 3),
         "thumb_batch": THUMB_COUNT,

@@ -192,7 +192,6 @@ class _LabelMapping(MappingNetwork):
 
     def __init__(self, c_dim: int, cmap_dim: int, **mapping_kwargs: Any) -> None:
         super().__init__(z_dim=0, c_dim=c_dim, w_dim=cmap_dim, num_ws=None, w_avg_beta=None, **mapping_kwargs)
-        del self.w_avg  # the official module registers w_avg only when it tracks one
 
 
 class Discriminator(nn.Module):

@@ -95,7 +95,11 @@ class MappingNetwork(nn.Module):
         for i in range(self.num_layers):
             fc = FullyConnectedLayer(features[i], features[i + 1], activation=activation, lr_multiplier=lr_multiplier)
             setattr(self, f"fc{i}", fc)
-        self.register_buffer("w_avg", torch.zeros([self.w_dim]))
+        # Only a mapping that broadcasts to w rows tracks an average (the discriminator's label mapping does not),
+        # matching which official state_dicts carry `w_avg`.
+        self.tracks_w_avg = self.num_ws is not None and w_avg_beta is not None
+        if self.tracks_w_avg:
+            self.register_buffer("w_avg", torch.zeros([self.w_dim]))
 
     def forward(
         self,
@@ -117,11 +121,13 @@ class MappingNetwork(nn.Module):
             x = torch.cat([x, y], dim=1) if x is not None else y
         for i in range(self.num_layers):
             x = getattr(self, f"fc{i}")(x)
-        if update_emas and self.w_avg_beta is not None:
+        if update_emas and self.tracks_w_avg:
             self.w_avg.copy_(x.detach().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
         if self.num_ws is not None:
             x = x.unsqueeze(1).repeat([1, self.num_ws, 1])
         if truncation_psi != 1:
+            if not self.tracks_w_avg:
+                raise ValueError("this mapping network keeps no w_avg, so it cannot truncate")
             if self.num_ws is None or truncation_cutoff is None:
                 x = self.w_avg.lerp(x, truncation_psi)
             else:

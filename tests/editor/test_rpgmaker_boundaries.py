@@ -34,3 +34,16 @@ def test_package_imports_only_numpy_pillow_and_stdlib(package: str) -> None:
             if top in sys.stdlib_module_names or top == "__future__" or top in ALLOWED_THIRD_PARTY:
                 continue
             assert mod.startswith(ALLOWED_PROJECT), f"{f.relative_to(ROOT)} imports {mod}"
+
+
+def test_importing_export_and_cleanup_does_not_load_torch_or_qt() -> None:
+    """The static check above misses transitive imports; a fresh interpreter shows what really loads."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, editor.rpgmaker.export, editor.sprites.cleanup, editor.rpgmaker.actors;"
+        "bad = sorted(m for m in ('torch', 'PySide6') if m in sys.modules); print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"export code loaded {out.stdout.strip()}"

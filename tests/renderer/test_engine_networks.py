@@ -83,7 +83,7 @@ def test_thumbnails_equal_single_renders(net: Network) -> None:
 
 def test_auto_thumbnail_strategy_decides_and_keeps_order(sg3: Network) -> None:
     engine = Engine(sg3, device="cpu")
-    ws = [engine.map_seed(s) for s in range(4)]
+    ws = [engine.map_seed(s) for s in range(6)]
     thumbs = engine.render_thumbnails(ws, batch_size=2)
     assert engine.thumbnail_strategy.chosen in ("batched", "single")
     assert engine.thumbnail_strategy.probe_batched_ms is not None
