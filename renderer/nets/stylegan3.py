@@ -223,6 +223,7 @@ class SynthesisLayer(nn.Module):
         self.padding = [int(pad_lo[0]), int(pad_hi[0]), int(pad_lo[1]), int(pad_hi[1])]
         self._plans: dict[tuple, FilteredLReLUPlan] = {}
 
+    @torch.compiler.disable  # plain Python bookkeeping; compiled code calls the plan it returns
     def _plan(self, device: torch.device, dtype: torch.dtype) -> FilteredLReLUPlan:
         """Prepared filter weights for this device/dtype, rebuilt when a filter buffer changes."""
         fu, fd = self.up_filter, self.down_filter

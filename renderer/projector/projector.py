@@ -50,7 +50,10 @@ class ProjectionConfig:
     seed: int = 0
     lr: float = 0.1
     noise_ramp: float = 0.75  # fraction of the run over which the w jitter decays to zero
-    initial_noise: float = 0.05  # w jitter at step 0, in units of w_std
+    # w jitter at step 0, in units of w_std. The official projector uses 0.05 for 1000 steps on trained
+    # networks; at the pipeline's 200-300 steps that jitter costs more than it helps (demo-face, W+, 200
+    # steps: 24.8 dB with 0.05, 27.3 dB with 0.01), so the default is smaller.
+    initial_noise: float = 0.01
     lr_rampup: float = 0.05
     lr_rampdown: float = 0.25
     regularize_noise: float = 1e5

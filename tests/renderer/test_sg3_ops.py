@@ -190,8 +190,9 @@ def test_plan_refuses_wrong_input() -> None:
 def test_plan_does_not_modify_its_input() -> None:
     x = torch.randn(1, 2, 6, 6)
     keep = x.clone()
-    FilteredLReLUPlan(None, None, 2, (6, 6), gain=1.0, slope=0.2, clamp=0.1).apply(x)
-    assert torch.equal(x, keep)
+    for padding in (0, [-1, -2, 0, -1]):
+        FilteredLReLUPlan(None, None, 2, (6, 6), padding=padding, gain=1.0, slope=0.2, clamp=0.1).apply(x)
+        assert torch.equal(x, keep)
 
 
 # ----------------------------------------------------------------------------------------------- modulated conv

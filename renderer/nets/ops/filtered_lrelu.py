@@ -338,9 +338,10 @@ class FilteredLReLUPlan:
     def _planes(self, x: torch.Tensor, owned: bool) -> torch.Tensor:
         """Up-sample, activate, clamp and down-sample planes [R, H, W]; `owned`: x may be overwritten."""
         t = self._upsample(x)
-        # in-place activation only on a fresh tensor that autograd does not need to remember
-        fresh = owned or t.untyped_storage().data_ptr() != x.untyped_storage().data_ptr()
-        inplace = fresh and not (torch.is_grad_enabled() and t.requires_grad)
+        # in-place activation only on a fresh tensor that autograd does not need to remember; only a
+        # "pad" up-sampling without padding or gain hands back its input itself
+        aliases_input = self.up_mode == "pad" and not any(self.up_pads) and self.up_gain == 1
+        inplace = (owned or not aliases_input) and not (torch.is_grad_enabled() and t.requires_grad)
         if self.slope != 1:
             t = F.leaky_relu_(t, self.slope) if inplace else F.leaky_relu(t, self.slope)
         if self.clamp is not None:

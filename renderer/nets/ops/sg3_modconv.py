@@ -1,10 +1,11 @@
 """StyleGAN3's modulated convolution (style-scaled, demodulated weights), in two equivalent forms.
 
 Why two forms: the textbook formulation modulates the weights once per sample and runs one grouped
-convolution with `groups=batch`; that is the cheapest for one image but PyTorch's CPU grouped
-convolution is very slow for batches. The second form scales the input activations by the styles,
-runs one shared-weight convolution over the whole batch and scales the outputs by the demodulation
-coefficients; mathematically identical, it turns a batch into one large, well-optimised convolution.
+convolution with `groups=batch`. The second form scales the input activations by the styles, runs one
+shared-weight convolution over the whole batch and scales the outputs by the demodulation
+coefficients; mathematically identical, it turns a batch into one ordinary convolution. Measured on
+the 2-core CPU box (1 thread, stylegan3-t-64 synthesis): batch 1 fused 0.206 s / scaled 0.208 s,
+batch 8 fused 1.57 s / scaled 1.50 s; so batches use the scaled form, single images the fused one.
 
 Each sample's styles are pre-normalised on their own (the official code normalises by the mean over
 the whole batch); demodulation cancels that factor exactly, so results agree to float rounding and a
@@ -21,7 +22,7 @@ MODES = ("auto", "fused", "scaled")
 
 
 def pick_mode(batch_size: int, device: torch.device) -> str:
-    """Cheapest formulation for a batch on a device (measured on CPU: see the module docstring)."""
+    """Formulation for a batch on a device (see the module docstring for the CPU measurements)."""
     if batch_size == 1:
         return "fused"
     return "scaled"
