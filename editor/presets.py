@@ -12,22 +12,21 @@ NPY:  float32 [1, num_ws, w_dim], the full w of the source; only `rows` are appl
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import re
-import tempfile
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
 from renderer.errors import CastmakerError, LatentError
+from renderer.fileio import png_bytes, write_atomic
 from renderer.latents import Recipe, RowEdit, WSource, load_w
 
 log = logging.getLogger(__name__)
@@ -40,50 +39,6 @@ BUNDLED_ROOT = Path(__file__).resolve().parents[1] / "latent_presets"
 
 class PresetError(CastmakerError):
     """A preset could not be read, written, found or applied."""
-
-
-# ----------------------------------------------------------------------------- atomic writes
-
-
-def _new_file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
-    """Call `write(file)` on a temp file beside `path`, fsync it, then `os.replace` it over `path`.
-
-    Shared by presets and sessions: a crash mid-save never leaves a half-written file behind.
-    """
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600; presets and sessions are ordinary user files
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return p
-
-
-def _png_bytes(image: np.ndarray) -> bytes:
-    from PIL import Image
-
-    arr = np.asarray(image)
-    if arr.dtype != np.uint8 or arr.ndim not in (2, 3):
-        raise PresetError(f"a thumbnail must be a uint8 H x W (x C) image, got {arr.dtype} {list(arr.shape)}")
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 # ----------------------------------------------------------------------------- the value
@@ -300,7 +255,7 @@ class PresetLibrary:
         slug = jp.stem
         npy_name = f"{slug}.npy"
         png_name: str | None = None
-        png_data = _png_bytes(thumbnail) if thumbnail is not None else None
+        png_data = png_bytes(thumbnail, PresetError) if thumbnail is not None else None
         w = np.asarray(preset.w, dtype=np.float32)[None]
         write_atomic(self.folder / npy_name, lambda f: np.save(f, w))
         if png_data is not None:

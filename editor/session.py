@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from editor.presets import write_atomic
 from renderer.errors import CastmakerError, LatentError
+from renderer.fileio import write_atomic
 from renderer.latents import Recipe, RowEdit, SeedSource, Source, WSource
 
 log = logging.getLogger(__name__)

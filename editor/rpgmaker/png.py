@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 
 from editor.rpgmaker.errors import ExportError
+from renderer.fileio import png_bytes
 
 
 def as_rgba(image: np.ndarray, what: str = "image") -> np.ndarray:
@@ -26,9 +27,7 @@ def encode_png(image: np.ndarray) -> bytes:
     arr = np.ascontiguousarray(np.asarray(image))
     if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] not in (3, 4):
         raise ExportError(f"cannot write a PNG from a {arr.dtype} {list(arr.shape)} array: need uint8 H×W×3/4")
-    buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG", compress_level=6)
-    return buf.getvalue()
+    return png_bytes(arr, ExportError)
 
 
 def decode_png(data: bytes) -> np.ndarray:

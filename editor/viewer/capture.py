@@ -7,17 +7,15 @@ numeric suffix instead.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from renderer.errors import CastmakerError
+from renderer.fileio import save_png as save_png_atomic
 from renderer.latents import Recipe, save_w
 
 log = logging.getLogger(__name__)
@@ -49,35 +47,10 @@ def viewer_config_dir() -> Path:
     return Path(user_config_dir("castmaker", appauthor=False))
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` through a temp file in the same folder, fsync, os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a capture is an ordinary, readable user file
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def save_png(path: str | os.PathLike, image: np.ndarray) -> Path:
     """Write a uint8 H x W x {1,3,4} image as PNG, atomically."""
-    arr = np.asarray(image)
-    if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
-        raise CaptureError(f"cannot save an image of dtype {arr.dtype} and shape {list(arr.shape)} as PNG")
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG")
     try:
-        return write_bytes_atomic(Path(path), buf.getvalue())
+        return save_png_atomic(Path(path), image, CaptureError)
     except OSError as exc:
         raise CaptureError(f"cannot write {path}: {exc.strerror or exc}") from None
 

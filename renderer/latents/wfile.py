@@ -7,13 +7,13 @@ On disk a w is `[1, num_ws, w_dim]` float32: `.npy` (stylegan3-fun) or `.npz` wi
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from renderer.errors import LatentError
+from renderer.fileio import write_atomic
 
 
 def load_w(path: str | os.PathLike, num_ws: int | None = None, w_dim: int | None = None) -> np.ndarray:
@@ -60,19 +60,6 @@ def save_w(path: str | os.PathLike, w: np.ndarray) -> Path:
         arr = arr[None]
     if arr.ndim != 3 or arr.shape[0] != 1:
         raise LatentError(f"cannot save w of shape {list(arr.shape)}: expected [num_ws, w_dim]")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if p.suffix.lower() == ".npz":
-                np.savez(f, w=arr)
-            else:
-                np.save(f, arr)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return p
+    if p.suffix.lower() == ".npz":
+        return write_atomic(p, lambda f: np.savez(f, w=arr))
+    return write_atomic(p, lambda f: np.save(f, arr))

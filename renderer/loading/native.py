@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save as st_save
 
 from renderer.errors import NetworkLoadError
+from renderer.fileio import write_bytes_atomic
 from renderer.fingerprint import weights_fingerprint
 from renderer.loading.assemble import build_network
 from renderer.network import DiscriminatorRecord, Network
@@ -26,23 +26,6 @@ FORMAT_NAME = "castmaker-network"
 FORMAT_VERSION = 1
 G_PREFIX = "G_ema."
 D_PREFIX = "D."
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the target folder, fsync, os.replace: the target is either old or complete."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def save_native(network: Network, path: str | os.PathLike[str]) -> str:
@@ -68,7 +51,7 @@ def save_native(network: Network, path: str | os.PathLike[str]) -> str:
             tensors[D_PREFIX + k] = np.array(v, dtype=np.float32, order="C")
         meta["discriminator_init_kwargs"] = json.dumps(network.discriminator.init_kwargs, sort_keys=True)
     try:
-        _atomic_write(p, st_save(tensors, metadata=meta))
+        write_bytes_atomic(p, st_save(tensors, metadata=meta))
     except OSError as exc:
         raise NetworkLoadError(f"cannot write {p}: {exc.strerror or exc}") from exc
     return fingerprint

@@ -55,7 +55,7 @@ class SSIMPixelLoss(ProjectionLoss):
         self.target = target
 
     def __call__(self, synth: torch.Tensor) -> torch.Tensor:
-        structure = 1.0 - ms_ssim(synth, self.target).mean()
+        structure = 1.0 - ms_ssim(synth, self.target, for_loss=True).mean()
         l1 = (synth - self.target).abs().mean()
         return SSIM_WEIGHT * structure + (1.0 - SSIM_WEIGHT) * l1 + F.mse_loss(synth, self.target)
 

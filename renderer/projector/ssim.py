@@ -58,9 +58,18 @@ def _ssim_terms(
 
 
 def ms_ssim(
-    x: torch.Tensor, y: torch.Tensor, data_range: float = 2.0, window: int = 11, sigma: float = 1.5
+    x: torch.Tensor,
+    y: torch.Tensor,
+    data_range: float = 2.0,
+    window: int = 11,
+    sigma: float = 1.5,
+    for_loss: bool = False,
 ) -> torch.Tensor:
-    """MS-SSIM of two batches [N, C, H, W] -> [N] in (0, 1]; identical images give 1."""
+    """MS-SSIM of two batches [N, C, H, W] -> [N] in (0, 1]; identical images give 1.
+
+    `for_loss` maps each factor from [-1, 1] to [0, 1] before the product: far from the target a
+    factor can be <= 0, and a floored factor would zero the gradient of the whole product.
+    """
     if x.shape != y.shape or x.ndim != 4:
         raise ValueError(
             f"ms_ssim needs two [N, C, H, W] tensors of one shape, got {list(x.shape)} and {list(y.shape)}"
@@ -73,9 +82,11 @@ def ms_ssim(
     for s in range(scales):
         ssim_val, cs = _ssim_terms(x, y, taps, data_range)
         last = s == scales - 1
-        # a small floor keeps the fractional power finite (and its gradient defined) when structure
-        # anti-correlates (cs <= 0) far from the optimum
-        factors.append((ssim_val if last else cs).clamp_min(1e-6))
+        factor = ssim_val if last else cs
+        if for_loss:
+            factor = (factor + 1) * 0.5
+        # a small floor keeps the fractional power finite when structure anti-correlates (factor <= 0)
+        factors.append(factor.clamp_min(1e-6))
         if not last:
             x = F.avg_pool2d(x, 2)
             y = F.avg_pool2d(y, 2)

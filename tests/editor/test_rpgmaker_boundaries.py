@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED_THIRD_PARTY = {"numpy", "PIL"}
-ALLOWED_PROJECT = ("editor.rpgmaker", "editor.sprites", "renderer.errors")
+ALLOWED_PROJECT = ("editor.rpgmaker", "editor.sprites", "renderer.errors", "renderer.fileio")
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -254,3 +254,13 @@ def test_projection_with_discriminator_loss_improves() -> None:
     )
     assert result.loss_name == "disc+pixel"
     assert result.best_psnr > result.log[0][2] + 1.0
+
+
+def test_ms_ssim_loss_form_keeps_gradients_when_structure_anticorrelates() -> None:
+    torch.manual_seed(2)
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    y = (-x).clone().requires_grad_(True)  # inverted image: contrast-structure terms are negative
+    assert float(ms_ssim(x, y.detach())) < 1e-3
+    (1 - ms_ssim(x, y, for_loss=True)).sum().backward()
+    assert torch.isfinite(y.grad).all() and y.grad.abs().sum() > 0
+    assert torch.allclose(ms_ssim(x, x, for_loss=True), torch.ones(1))
