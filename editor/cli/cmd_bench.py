@@ -10,6 +10,16 @@ from typing import Any
 from renderer.errors import CastmakerError
 
 
+def _step_list(text: str) -> tuple[int, ...]:
+    try:
+        steps = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"step counts must be integers like 50,200,1000, got {text!r}") from None
+    if not steps or steps[0] < 1:
+        raise argparse.ArgumentTypeError("step counts must be positive integers like 50,200,1000")
+    return steps
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure mapping, synthesis, incremental and thumbnail timings")
     p.add_argument("--network", default="demo-face", help="network file or demo-face / demo-sprite")
@@ -18,6 +28,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repeats", type=int, default=5, help="timed runs per measurement (median is reported)")
     p.add_argument("--ui", action="store_true", help="measure frames/s delivered by the editor's render worker")
     p.add_argument("--projection", action="store_true", help="measure projection quality (PSNR) and steps/s")
+    p.add_argument("--quick", action="store_true", help="--projection: one target, 50 and 200 steps (CPU-friendly)")
+    p.add_argument(
+        "--projection-steps",
+        type=_step_list,
+        default=None,
+        metavar="50,200,1000",
+        help="--projection: step counts at which PSNR is reported",
+    )
+    p.add_argument("--targets", type=int, default=None, help="--projection: number of random targets")
+    p.add_argument("--loss", choices=["auto", "pixel", "ssim", "disc", "lpips"], default=None, help="--projection: loss")
+    p.add_argument("--vgg", default=None, help="--projection: local VGG16 weights for LPIPS")
     p.add_argument("--official", default=None, metavar="DIR", help="NVlabs/stylegan3 checkout for a side-by-side CPU timing")
     p.add_argument("--fp32", action="store_true", help="CUDA: run fp16 layers in float32 too")
     p.add_argument("--channels-last", action="store_true", help="CUDA: channels-last weights")
