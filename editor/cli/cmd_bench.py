@@ -76,7 +76,7 @@ def format_table(r: dict[str, Any]) -> str:
     ]
     for k, ms in r["incremental_ms"].items():
         lines.append(
-            f"rows >= {k:<3} changed          {ms:10.2f} ms   x{r['incremental_ratio'][k]:.3f} of full"
+            f"rows >= {k:<3} changed          {ms:10.2f} ms   x{r['incremental_ratio'][k]:.3f} of full (paired)"
             f"   x{r['incremental_ratio_vs_miss'][k]:.3f} of cache miss   (resumes at step {r['incremental_start_step'][k]})"
         )
     lines += [

@@ -65,6 +65,15 @@ def route_qt_messages() -> None:
     qInstallMessageHandler(handler)
 
 
+def has_display() -> bool:
+    """True when Qt can show a window: a chosen platform plugin, a non-Linux desktop, or an X11/Wayland display."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def ensure_application():
     """The QApplication (created once; offscreen when there is no display and no platform was chosen)."""
     from PySide6.QtWidgets import QApplication
@@ -150,11 +159,28 @@ def take_screenshot(window, path: str | os.PathLike, timeout_s: float = SCREENSH
 
 def run_editor(args: argparse.Namespace) -> int:
     """Entry point called by the CLI dispatcher when no subcommand is given."""
-    app = ensure_application()
+    from renderer.errors import CastmakerError
+
+    screenshot = getattr(args, "screenshot", None)
+    if not screenshot and not has_display():
+        raise CastmakerError(
+            "no display to open the editor window on (DISPLAY / WAYLAND_DISPLAY unset): run it in a desktop "
+            "session, use --screenshot FILE for a headless render, or the headless subcommands (render, generate, ...)"
+        )
+    session = None
+    session_path = getattr(args, "session", None)
     network = getattr(args, "network", None) or DEFAULT_NETWORK
+    if session_path:
+        from editor.session import load_session
+
+        session = load_session(session_path)  # a bad file ends here with one clear line (exit 2)
+        if getattr(args, "global_network", None) is None:
+            network = session.network_source
+    app = ensure_application()
     device = getattr(args, "device", "auto") or "auto"
     window = create_window(network, device)
-    screenshot = getattr(args, "screenshot", None)
+    if session is not None:
+        window.queue_session(session)
     try:
         if screenshot:
             window.show()

@@ -668,9 +668,13 @@ class MainWindow(QMainWindow):
             self.catalog.include_recipe(data.recipe)
             self.apply_edit(data.recipe, f"open session {Path(path).name}")
             return True
-        self._pending_session = data
+        self.queue_session(data)
         self.open_network(data.network_source)
         return True
+
+    def queue_session(self, data) -> None:
+        """Apply `data` (a loaded SessionData) as soon as the next network finishes loading."""
+        self._pending_session = data
 
     # ================================================================== drag and drop
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override

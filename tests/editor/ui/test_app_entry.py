@@ -1,0 +1,64 @@
+"""`python main.py` entry behaviour: --session opens a saved session on its own network; no display, clear error."""
+
+from __future__ import annotations
+
+import pytest
+
+from editor.cli import _merge_shared_options, build_parser
+from renderer.errors import CastmakerError
+from renderer.latents import Recipe, RowEdit, SeedSource
+
+
+def _args(*argv: str):
+    args = build_parser().parse_args(list(argv))
+    _merge_shared_options(args)
+    return args
+
+
+def test_session_flag_opens_the_session_on_its_network(tmp_path, monkeypatch, qapp):
+    monkeypatch.setenv("CASTMAKER_DATA_DIR", str(tmp_path / "data"))
+    from editor.session import save_session
+    from editor.ui import app
+    from renderer.demo import build_demo
+
+    sprite = build_demo("demo-sprite")
+    recipe = Recipe.plain(SeedSource(5, psi=0.5), sprite.num_ws).with_rows(
+        [8, 9], RowEdit(SeedSource(11, psi=0.7), "blend", 0.4)
+    )
+    session = tmp_path / "mix.castmaker-session"
+    save_session(session, recipe, "demo-sprite", sprite.fingerprint)
+
+    seen = {}
+    real_screenshot = app.take_screenshot
+
+    def spy(window, path, **kwargs):
+        out = real_screenshot(window, path, **kwargs)
+        seen["network"], seen["recipe"] = window.info.name, window.recipe
+        return out
+
+    monkeypatch.setattr(app, "take_screenshot", spy)
+    # no --network: the session's own network (demo-sprite) is loaded, not the default demo-face
+    assert app.run_editor(_args("--session", str(session), "--screenshot", str(tmp_path / "shot.png"))) == 0
+    assert seen["network"] == "demo-sprite"
+    assert seen["recipe"] == recipe
+    assert (tmp_path / "shot.png").stat().st_size > 0
+
+
+def test_bad_session_file_is_refused_before_any_window(tmp_path, monkeypatch):
+    from editor.ui import app
+
+    bad = tmp_path / "broken.castmaker-session"
+    bad.write_bytes(b"not a session")
+    with pytest.raises(CastmakerError):
+        app.run_editor(_args("--session", str(bad), "--screenshot", str(tmp_path / "x.png")))
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_no_display_gives_one_clear_error(monkeypatch):
+    from editor.ui import app
+
+    for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    with pytest.raises(CastmakerError, match="no display"):
+        app.run_editor(_args())
