@@ -130,7 +130,7 @@ class MainWindow(QMainWindow):
         self.grid_scroll = grid_scroll
 
         self.demo_note = QLabel(
-            "Untrained demo network: its pictures are abstract patterns, not faces. "
+            "Untrained demo network: its pictures are abstract stand-ins, not a trained model's faces or sprites. "
             "Open your own .pkl (File → Open network…) for real results."
         )
         self.demo_note.setObjectName("demoNote")
