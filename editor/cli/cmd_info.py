@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from renderer.network import Network
+if TYPE_CHECKING:
+    from renderer.network import Network
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -58,17 +58,7 @@ def run(args: argparse.Namespace) -> int:
     network = load_network(args.network)
     engine = Engine(network, device=args.device)
     _leave_a_core_for_the_window(engine.device.type)
-    info = ViewerInfo(
-        name=network.name,
-        source=network.source,
-        kind=network.kind,
-        fingerprint=network.fingerprint,
-        num_ws=network.num_ws,
-        img_resolution=network.img_resolution,
-        c_dim=network.c_dim,
-        device_name=engine.device_name,
-        steps=tuple(engine.steps),
-    )
+    info = ViewerInfo.from_engine(engine)
     options = ViewerOptions(
         capture_dir=Path(args.capture_dir).expanduser() if args.capture_dir else default_capture_dir(),
         screenshot=Path(args.screenshot) if args.screenshot else None,

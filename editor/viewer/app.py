@@ -54,6 +54,22 @@ class ViewerInfo:
     device_name: str
     steps: tuple[SynthesisStep, ...]
 
+    @classmethod
+    def from_engine(cls, engine) -> ViewerInfo:
+        """Read once from the Engine (on the loading thread) so the window never touches it."""
+        net = engine.network
+        return cls(
+            name=net.name,
+            source=net.source,
+            kind=net.kind,
+            fingerprint=net.fingerprint,
+            num_ws=net.num_ws,
+            img_resolution=net.img_resolution,
+            c_dim=net.c_dim,
+            device_name=engine.device_name,
+            steps=tuple(engine.steps),
+        )
+
 
 @dataclass(frozen=True)
 class ViewerOptions:

@@ -178,17 +178,7 @@ def test_gestures_drive_the_state_and_the_render_thread(tmp_path, monkeypatch):
     torch.set_num_threads(1)
     network = load_network(str(_tiny_network_file(tmp_path)))
     engine = Engine(network, device="cpu")
-    info = ViewerInfo(
-        name=network.name,
-        source=network.source,
-        kind=network.kind,
-        fingerprint=network.fingerprint,
-        num_ws=network.num_ws,
-        img_resolution=network.img_resolution,
-        c_dim=network.c_dim,
-        device_name=engine.device_name,
-        steps=tuple(engine.steps),
-    )
+    info = ViewerInfo.from_engine(engine)
     worker = RenderThread(lambda request: render_frame(engine, request))
     app = ViewerApp(info, worker, ViewerOptions(capture_dir=tmp_path / "caps", window_size=(1000, 700)))
     seen: dict[str, object] = {}
