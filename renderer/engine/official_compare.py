@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from renderer.errors import RenderError
+from renderer.loading.architecture import ADA_FP16_OPTION
 from renderer.network import Network
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,14 @@ def _official_module_name(arch: str, root: Path) -> str:
 
 def _official_kwargs(init_kwargs: dict[str, Any], module_name: str) -> dict[str, Any]:
     kwargs = copy.deepcopy(init_kwargs)
+    # Castmaker's own option (float16 blocks on the CPU, as stylegan2-ada-pytorch runs them): the
+    # official constructors do not take it; the ada code base behaves that way by itself
+    if kwargs.pop(ADA_FP16_OPTION, False) and module_name != "training.networks":
+        raise RenderError(
+            "this network comes from stylegan2-ada-pytorch, whose float16 blocks run in float16 on the CPU too; "
+            "the stylegan3 checkout's StyleGAN2 runs them in float32, so compare against a "
+            "stylegan2-ada-pytorch checkout (--official DIR)"
+        )
     # stylegan2-ada records synthesis kwargs as one dict; the stylegan3 checkout's copy of that
     # generator takes them as keywords.
     if module_name == "training.networks_stylegan2" and isinstance(kwargs.get("synthesis_kwargs"), dict):

@@ -290,7 +290,8 @@ class SynthesisLayer(nn.Module):
             input_gain=input_gain,
             bias=self.bias,
         )
-        x = self._plan(x.device, dtype).apply(x.contiguous())
+        # (the CPU kernel returns channels-last maps, which the next layer's convolution reads fastest)
+        x = self._plan(x.device, dtype).apply(x)
         return x
 
     def extra_repr(self) -> str:
@@ -431,7 +432,7 @@ class SynthesisNetwork(nn.Module):
         x = state
         if self.output_scale != 1:
             x = x * self.output_scale
-        return x.to(torch.float32)
+        return x.to(torch.float32).contiguous()
 
     def state_activation(self, state: torch.Tensor) -> torch.Tensor:
         """Feature map after the last step that was run, [N, C, H, W]."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -20,6 +21,7 @@ from renderer.nets.ops.filters import (
     lowpass_kaiser_sinc,
     lowpass_radial_jinc,
 )
+from renderer.nets.ops.flrelu_depthwise import canonical_channels_last
 from renderer.nets.ops.sg3_modconv import modulated_conv2d
 
 # ----------------------------------------------------------------------------------------------- filters
@@ -127,9 +129,13 @@ def test_fast_filtered_lrelu_matches_definition(
     b = torch.from_numpy(rng.standard_normal(channels))
     kwargs = dict(up=up, down=down, padding=pads, gain=1.7, slope=slope, clamp=clamp)
     ref = filtered_lrelu_reference(x, fu, fd, b, **kwargs)
-    fast = filtered_lrelu(x, fu, fd, b, **kwargs)
-    assert fast.shape == ref.shape
-    assert (fast - ref).abs().max() < 1e-11
+    kernels = ["gemm"]
+    if (fu.ndim == 1 if fu is not None else up > 1) and fd is not None:
+        kernels.append("depthwise")  # the CPU default wherever it applies
+    for kernel in kernels:
+        fast = filtered_lrelu(x, fu, fd, b, **kwargs, kernel=kernel)
+        assert fast.shape == ref.shape
+        assert (fast - ref).abs().max() < 1e-11, kernel
 
 
 @pytest.mark.parametrize(
@@ -139,7 +145,8 @@ def test_fast_filtered_lrelu_matches_definition(
 def test_fast_filtered_lrelu_blocked_path_and_chunks(monkeypatch, up, fu_taps, pad, radial) -> None:
     """Large axes run as blocks of a banded GEMM (forced here with a small block window); chunking
     over channel planes must not change results."""
-    monkeypatch.setattr(flrelu_module, "_TARGET_WINDOW", 16)
+    monkeypatch.setattr(flrelu_module, "TARGET_WINDOW_UP", 16)
+    monkeypatch.setattr(flrelu_module, "TARGET_WINDOW_DOWN", 16)
     rng = np.random.default_rng(1)
     size = 40
     fu = _random_filter(rng, fu_taps, False)
@@ -147,26 +154,28 @@ def test_fast_filtered_lrelu_blocked_path_and_chunks(monkeypatch, up, fu_taps, p
     x = torch.from_numpy(rng.standard_normal((2, 3, size, size)))
     b = torch.from_numpy(rng.standard_normal(3))
     ref = filtered_lrelu_reference(x, fu, fd, b, up, 2, pad, 1.4, 0.2, 1.5)
-    plan = FilteredLReLUPlan(fu, fd, 3, (size, size), up, 2, pad, 1.4, 0.2, 1.5, dtype=torch.float64)
+    plan = FilteredLReLUPlan(fu, fd, 3, (size, size), up, 2, pad, 1.4, 0.2, 1.5, dtype=torch.float64, kernel="gemm")
     assert plan.up_w.blocks > 1 and plan.up_h.blocks > 1, "expected the blocked path"
     if not radial:
         assert plan.down_w.blocks > 1 and plan.down_h.blocks > 1
     whole = plan.apply(x, b)
-    plan.chunk_rows = 2
-    chunked = plan.apply(x, b)
     assert (whole - ref).abs().max() < 1e-11
-    assert torch.equal(whole, chunked)
+    for chunk_rows in (2, 4):  # 6 planes: three chunks of 2, then two of 3 (equal split, no remainder)
+        plan.chunk_rows = chunk_rows
+        assert torch.equal(whole, plan.apply(x, b))
 
 
-def test_filtered_lrelu_gradients_match_definition() -> None:
-    """Projection back-propagates through the op: the fast path's gradients must be right too."""
+@pytest.mark.parametrize("kernel", ["gemm", "depthwise"])
+@pytest.mark.parametrize("radial", [False, True])
+def test_filtered_lrelu_gradients_match_definition(kernel: str, radial: bool) -> None:
+    """Projection back-propagates through the op: the fast paths' gradients must be right too."""
     rng = np.random.default_rng(2)
-    fu, fd = _random_filter(rng, 12, False), _random_filter(rng, 12, True)
+    fu, fd = _random_filter(rng, 12, False), _random_filter(rng, 12, radial)
     x0 = torch.from_numpy(rng.standard_normal((2, 3, 14, 14)))
     b0 = torch.from_numpy(rng.standard_normal(3))
     weights = None
     grads = []
-    for fn in (filtered_lrelu_reference, filtered_lrelu):
+    for fn in (filtered_lrelu_reference, functools.partial(filtered_lrelu, kernel=kernel)):
         x, b = x0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
         out = fn(x, fu, fd, b, up=2, down=2, padding=[9, 8, 9, 8], gain=1.4, slope=0.2, clamp=1.0)
         if weights is None:
@@ -175,6 +184,32 @@ def test_filtered_lrelu_gradients_match_definition() -> None:
         grads.append((x.grad, b.grad))
     assert (grads[0][0] - grads[1][0]).abs().max() < 1e-11
     assert (grads[0][1] - grads[1][1]).abs().max() < 1e-11
+
+
+def test_cpu_plans_pick_the_depthwise_kernel_and_return_channels_last() -> None:
+    rng = np.random.default_rng(3)
+    fu, fd = _random_filter(rng, 24, False).float(), _random_filter(rng, 12, False).float()
+    plan = FilteredLReLUPlan(fu, fd, 5, (30, 30), up=4, down=2, padding=[20, 19, 20, 19])
+    assert plan.kernel == "depthwise"
+    out = plan.apply(torch.randn(1, 5, 30, 30))
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    with pytest.raises(ValueError, match="depthwise"):
+        FilteredLReLUPlan(None, None, 3, (8, 8), kernel="depthwise")
+    with pytest.raises(ValueError, match="kernel"):
+        FilteredLReLUPlan(fu, fd, 3, (8, 8), up=4, down=2, padding=20, kernel="fastest")
+
+
+def test_batch_one_maps_get_canonical_channels_last_strides_without_a_copy() -> None:
+    """oneDNN hands back batch-1 maps with an odd batch stride; they must be restrided, not copied."""
+    base = torch.randn(1, 7, 9, 11).contiguous(memory_format=torch.channels_last)
+    odd = base.as_strided(base.shape, (7, 1, 11 * 7, 7))
+    assert odd.is_contiguous(memory_format=torch.channels_last)
+    fixed = canonical_channels_last(odd)
+    assert fixed.stride() == (7 * 9 * 11, 1, 11 * 7, 7)
+    assert fixed.data_ptr() == base.data_ptr() and torch.equal(fixed, base)
+    nchw = torch.randn(2, 3, 4, 5)
+    assert torch.equal(canonical_channels_last(nchw), nchw)
+    assert canonical_channels_last(nchw).is_contiguous(memory_format=torch.channels_last)
 
 
 def test_plan_refuses_wrong_input() -> None:

@@ -34,6 +34,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from renderer.nets.ops.flrelu_depthwise import DepthwiseFilteredLReLU
+
+# Kernels: "depthwise" (channels-last depthwise convolutions; the CPU default, see flrelu_depthwise)
+# and "gemm" (banded GEMMs below; every device and filter shape). "auto" picks per device and filters.
+KERNELS = ("auto", "depthwise", "gemm")
+
 
 def _as_padding(padding: int | list[int] | tuple[int, ...]) -> tuple[int, int, int, int]:
     """[x0, x1, y0, y1] from an int, [px, py] or a 4-list."""
@@ -102,11 +108,13 @@ def _conv_full_2d(x: torch.Tensor, f: torch.Tensor | None, gain: float) -> torch
 
 # A banded 1-D pass is computed as GEMMs over blocks of outputs: every block of `block` consecutive
 # outputs reads one window of `window` consecutive inputs through the same small matrix (the pass is
-# periodic). Small axes use one dense block. Windows of about this many inputs balance wasted
-# multiplications by zero against GEMM efficiency (measured on CPU).
-_TARGET_WINDOW = 96
+# periodic). Small axes use one dense block. The window size balances wasted multiplications by
+# zero (a window much wider than the filter) against GEMM efficiency (tiny matrices); up-sampling
+# passes (few taps per output) like narrower windows than down-sampling ones (measured per pass on CPU).
+TARGET_WINDOW_UP = 32
+TARGET_WINDOW_DOWN = 64
 # Bytes of up-sampled intermediate processed at once (keeps it in cache; measured on CPU).
-_CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 2 << 20
 
 
 class _BandedPass:
@@ -123,6 +131,7 @@ class _BandedPass:
         axis: int,
         device: torch.device | str,
         dtype: torch.dtype,
+        target_window: int,
     ) -> None:
         # weight_of(o, i) -> float; support(o) -> (first, last) input index (may lie outside the input:
         # those samples are zero padding); shifting o by period_out shifts the support by period_in.
@@ -130,10 +139,10 @@ class _BandedPass:
         self.n_out = n_out
         first0 = support(0)[0]
         dense_window = max(support(o)[1] for o in range(n_out)) - first0 + 1
-        if dense_window <= _TARGET_WINDOW * 3 // 2:
+        if dense_window <= target_window * 3 // 2:
             block, blocks, step = n_out, 1, 0
         else:
-            block = max(period_out, (_TARGET_WINDOW // 2 // period_in) * period_out)
+            block = max(period_out, (target_window // 2 // period_in) * period_out)
             blocks = -(-n_out // block)
             step = block // period_out * period_in
         window = max(support(o)[1] for o in range(block)) - first0 + 1
@@ -185,7 +194,7 @@ def _up_pass(
         j = o + c - i * up
         return float(taps[j]) if 0 <= j < k else 0.0
 
-    return _BandedPass(n_in, n_out, weight_of, support, 1, up, axis, device, dtype)
+    return _BandedPass(n_in, n_out, weight_of, support, 1, up, axis, device, dtype, TARGET_WINDOW_UP)
 
 
 def _down_pass(
@@ -201,7 +210,7 @@ def _down_pass(
     def weight_of(o: int, i: int) -> float:
         return float(taps[k - 1 - (i - o * down)])
 
-    return _BandedPass(n_in, n_out, weight_of, support, down, 1, axis, device, dtype)
+    return _BandedPass(n_in, n_out, weight_of, support, down, 1, axis, device, dtype, TARGET_WINDOW_DOWN)
 
 
 def _phase_kernels_2d(f: torch.Tensor, up: int) -> torch.Tensor:
@@ -239,7 +248,10 @@ class FilteredLReLUPlan:
         clamp: float | None = None,
         device: torch.device | str = "cpu",
         dtype: torch.dtype = torch.float32,
+        kernel: str = "auto",
     ) -> None:
+        if kernel not in KERNELS:
+            raise ValueError(f"unknown filtered_lrelu kernel {kernel!r}; use one of {KERNELS}")
         if up < 1 or down < 1:
             raise ValueError(f"up and down must be >= 1, got up={up}, down={down}")
         if not gain > 0:
@@ -305,7 +317,22 @@ class FilteredLReLUPlan:
         # Large maps are processed a few channel planes at a time so the up-sampled intermediate
         # stays in cache (it is up**2 times the input).
         plane_bytes = tmp_h * tmp_w * torch.finfo(dtype).bits // 8
-        self.chunk_rows = max(1, _CHUNK_BYTES // plane_bytes)
+        self.chunk_rows = max(1, CHUNK_BYTES // plane_bytes)
+
+        # Depthwise kernel: CPU only (measured there; oneDNN), separable up-sampling, some down filter.
+        depthwise_ok = self.up_mode == "separable" and self.down_mode != "subsample"
+        if kernel == "auto":
+            kernel = "depthwise" if depthwise_ok and torch.device(device).type == "cpu" else "gemm"
+        if kernel == "depthwise" and not depthwise_ok:
+            raise ValueError("the depthwise filtered_lrelu kernel needs a 1-D up-sampling filter and a down filter")
+        self.kernel = kernel
+        self.depthwise = None
+        if kernel == "depthwise":
+            assert fd is not None
+            self.depthwise = DepthwiseFilteredLReLU(
+                _np_taps(fu), fd.detach().cpu().numpy().astype(np.float64), self.channels, (self.in_h, self.in_w),
+                up, down, (px0, px1, py0, py1), gain, self.slope, self.clamp, device, dtype,
+            )  # fmt: skip
 
     # ------------------------------------------------------------------------------------------
     # All passes work on planes [R, H, W] (R = batch * channels): the filters are the same for every
@@ -358,14 +385,16 @@ class FilteredLReLUPlan:
         owned = b is not None
         if b is not None:
             x = x + b.to(x.dtype)[None, :, None, None]
+        if self.depthwise is not None:
+            return self.depthwise(x)
         planes = x.reshape(n * self.channels, self.in_h, self.in_w)
         rows = planes.shape[0]
         if rows <= self.chunk_rows:
             out = self._planes(planes, owned)
         else:
-            out = torch.cat(
-                [self._planes(planes[i : i + self.chunk_rows], owned) for i in range(0, rows, self.chunk_rows)]
-            )
+            # equal chunks: a small remainder chunk would run its GEMMs at poor efficiency
+            size = -(-rows // -(-rows // self.chunk_rows))
+            out = torch.cat([self._planes(planes[i : i + size], owned) for i in range(0, rows, size)])
         return out.reshape(n, self.channels, out.shape[-2], out.shape[-1])
 
 
@@ -380,9 +409,10 @@ def filtered_lrelu(
     gain: float = float(np.sqrt(2)),
     slope: float = 0.2,
     clamp: float | None = None,
+    kernel: str = "auto",
 ) -> torch.Tensor:
     """One-off filtered leaky ReLU (builds a plan each call; layers keep theirs)."""
     plan = FilteredLReLUPlan(
-        fu, fd, x.shape[1], (x.shape[2], x.shape[3]), up, down, padding, gain, slope, clamp, x.device, x.dtype
+        fu, fd, x.shape[1], (x.shape[2], x.shape[3]), up, down, padding, gain, slope, clamp, x.device, x.dtype, kernel
     )
     return plan.apply(x, b)
