@@ -173,12 +173,14 @@ def modulated_conv2d(
 
     if demodulate:
         w = w * dcoefs.reshape(batch, -1, 1, 1, 1)
-    x = x.reshape(1, -1, *x.shape[2:])
+    if batch > 1:  # (batch 1: no reshape, which would hide channels-last memory from oneDNN)
+        x = x.reshape(1, -1, *x.shape[2:])
     w = w.reshape(-1, in_channels, kh, kw)
     x = conv2d_resample(
         x, w.to(x.dtype), f=resample_filter, up=up, padding=padding, groups=batch, flip_weight=flip_weight
     )
-    x = x.reshape(batch, -1, *x.shape[2:])
+    if batch > 1:
+        x = x.reshape(batch, -1, *x.shape[2:])
     if noise is not None:
         x = x.add_(noise)  # in place, as the reference: float32 noise is added at the activations' precision
     return x
@@ -439,12 +441,16 @@ class SynthesisBlock(nn.Module):
         dtype: torch.dtype,
         noise_mode: str,
         fused_modconv: bool,
+        cpu_channels_last: bool = False,
     ) -> tuple[torch.Tensor | None, ...]:
-        """Run one step of this block; the state is (x, img) or, inside a resnet block, (x, img, skip)."""
+        """Run one step of this block; the state is (x, img) or, inside a resnet block, (x, img, skip).
+
+        `cpu_channels_last`: run float32 maps channels-last on the CPU, where oneDNN's convolutions
+        (the depthwise resampling filters above all) are much faster on it.
+        """
         x, img = state[0], state[1]
-        fmt = (
-            torch.channels_last if self.channels_last and dtype == torch.float16 else torch.contiguous_format
-        )
+        cl = (cpu_channels_last and dtype == torch.float32) or (self.channels_last and dtype == torch.float16)
+        fmt = torch.channels_last if cl else torch.contiguous_format
         if part == "conv0":
             x = x.to(dtype=dtype, memory_format=fmt)
             skip = self.skip(x, gain=np.sqrt(0.5)) if self.architecture == "resnet" else None
@@ -452,7 +458,7 @@ class SynthesisBlock(nn.Module):
             return (x, img, skip) if skip is not None else (x, img)
         if part == "conv1":
             if self.in_channels == 0:
-                x = self.const.to(dtype=dtype, memory_format=fmt).unsqueeze(0).repeat([w.shape[0], 1, 1, 1])
+                x = self.const.to(dtype=dtype).unsqueeze(0).repeat([w.shape[0], 1, 1, 1]).to(memory_format=fmt)
             if self.architecture == "resnet" and self.in_channels != 0:
                 x = self.conv1(x, w, noise_mode=noise_mode, fused_modconv=fused_modconv, gain=np.sqrt(0.5))
                 return state[2] + x, img  # not in place: a cached state must stay intact
@@ -545,11 +551,15 @@ class SynthesisNetwork(nn.Module):
             fused_modconv = ws.shape[0] == 1
         if start == 0:
             state = (None, None)
+        # Not where float16 blocks run on the CPU (ada networks): their rounding would magnify the
+        # float32 blocks' layout-dependent last-bit differences far past the official code's output.
+        cpu_channels_last = ws.device.type == "cpu" and (force_fp32 or not self.fp16_on_cpu)
         for i in range(start, stop):
             res, part = self._plan[i]
             block: SynthesisBlock = getattr(self, f"b{res}")
             dtype = block.compute_dtype(ws.device, force_fp32, self.fp16_on_cpu)
-            state = block.run_part(part, state, ws[:, self.steps[i].row], dtype, noise_mode, fused_modconv)
+            w = ws[:, self.steps[i].row]
+            state = block.run_part(part, state, w, dtype, noise_mode, fused_modconv, cpu_channels_last)
         return state
 
     @staticmethod

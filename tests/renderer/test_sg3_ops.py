@@ -21,7 +21,7 @@ from renderer.nets.ops.filters import (
     lowpass_kaiser_sinc,
     lowpass_radial_jinc,
 )
-from renderer.nets.ops.flrelu_depthwise import canonical_channels_last
+from renderer.nets.ops.layout import canonical_channels_last
 from renderer.nets.ops.sg3_modconv import modulated_conv2d
 
 # ----------------------------------------------------------------------------------------------- filters

@@ -41,9 +41,17 @@ def bias_act(
         shape = [1] * x.ndim
         shape[dim] = -1
         x = x + b.reshape(shape).to(x.dtype)
-    x = func(x, alpha)
+    # after the bias add, x is ours: the rest may run in place (one buffer instead of four) unless
+    # autograd has to remember the intermediates
+    own = b is not None and not (torch.is_grad_enabled() and x.requires_grad)
+    if own and act == "lrelu":
+        x = F.leaky_relu_(x, alpha)
+    else:
+        x = func(x, alpha)
+        own = own or not (torch.is_grad_enabled() and x.requires_grad) and act != "linear"
     if gain != 1:
-        x = x * gain
+        x = x.mul_(gain) if own else x * gain
+        own = not (torch.is_grad_enabled() and x.requires_grad)
     if clamp is not None and clamp >= 0:
-        x = x.clamp(-clamp, clamp)
+        x = x.clamp_(-clamp, clamp) if own else x.clamp(-clamp, clamp)
     return x

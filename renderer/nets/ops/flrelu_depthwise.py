@@ -23,6 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from renderer.nets.ops.layout import canonical_channels_last
+
 
 @dataclass(frozen=True)
 class _UpAxis:
@@ -51,20 +53,6 @@ def _up_axis(n_in: int, up: int, taps: int, pad0: int, pad1: int) -> _UpAxis:
     full += hi * up
     right = full - c - n_out  # excess on the right; c is the excess on the left
     return _UpAxis(lo, hi, max(0, right - c), max(0, c - right), max(c, right))
-
-
-def canonical_channels_last(x: torch.Tensor) -> torch.Tensor:
-    """x as channels-last memory with the canonical strides.
-
-    Why: oneDNN returns batch-1 maps whose batch axis has some other stride. PyTorch still calls
-    them channels-last contiguous, but oneDNN then no longer recognises the layout and takes its
-    NCHW path at several times the cost. Restriding a size-1 axis moves no data.
-    """
-    if not x.is_contiguous(memory_format=torch.channels_last):
-        return x.contiguous(memory_format=torch.channels_last)
-    n, c, h, w = x.shape
-    strides = (c * h * w, 1, w * c, c)
-    return x if x.stride() == strides else x.as_strided(x.shape, strides)
 
 
 # Bytes of up-sampled intermediate per call: a batch is split into groups of samples so the
