@@ -116,8 +116,9 @@ class SynthesisInput(nn.Module):
         feats = torch.sin(arg * (2 * math.pi)) * amplitudes[:, :, None, None]
         mix = self.weight.to(torch.float32) * (1 / math.sqrt(self.channels))
         h, wd = feats.shape[2], feats.shape[3]
-        x = torch.matmul(mix, feats.reshape(n, self.channels, h * wd))  # [N, C, H*W]
-        return x.reshape(n, self.channels, h, wd)
+        x = torch.matmul(mix, feats.reshape(n, self.channels, h * wd)).reshape(n, self.channels, h, wd)
+        # on the CPU every map between layers is channels-last (see ops/flrelu_depthwise.py)
+        return x.contiguous(memory_format=torch.channels_last) if x.device.type == "cpu" else x
 
     def extra_repr(self) -> str:
         return (

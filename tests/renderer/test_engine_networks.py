@@ -128,3 +128,23 @@ def test_cuda_fp16_close_to_cpu(sg3: Network) -> None:
     assert diff < 0.05  # fp16 layers, as the official networks run on GPU
     a, b = gpu.render_ws(ws), gpu.render_ws(ws)
     assert b.cache_hit and np.array_equal(a.image, b.image)
+
+
+@pytest.mark.parametrize("name", ["stylegan3-t-64", "stylegan3-r-64", "stylegan2-ada-64"])
+def test_cpu_float32_maps_stay_channels_last(name: str) -> None:
+    """The CPU fast path: every float32 feature map between steps is channels-last (oneDNN's fast
+    layout); a network whose float16 blocks run on the CPU (stylegan2-ada) keeps the official layout."""
+    network = fixture_network(name)
+    syn = network.G.synthesis
+    ws = network.G.mapping(torch.randn(1, network.G.z_dim), None)
+    fp16_on_cpu = getattr(syn, "fp16_on_cpu", False)
+    with torch.no_grad():
+        state = None
+        for i in range(1, len(syn.steps)):
+            state = syn.run_steps(ws, state, i - 1, i)
+            x = syn.state_activation(state)
+            if x.dtype == torch.float32 and min(x.shape[2:]) > 1 and x.shape[1] > 1:
+                assert x.is_contiguous(memory_format=torch.channels_last) != fp16_on_cpu, (i, syn.steps[i - 1])
+        for force_fp32 in (False, True):  # channels-last or not, the image is an ordinary NCHW tensor
+            img = syn(ws, force_fp32=force_fp32)
+            assert img.is_contiguous()
