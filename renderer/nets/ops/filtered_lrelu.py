@@ -12,7 +12,9 @@ The operation, per channel (the definition every implementation must agree with)
 
 `filtered_lrelu_reference` does exactly that, literally (zeros inserted, full 2-D convolutions, every
 sample filtered before down-sampling) and is kept for tests. `filtered_lrelu` / `FilteredLReLUPlan`
-compute the same thing without the waste:
+compute the same thing without the waste. On the CPU a plan with a 1-D up-sampling filter hands the
+work to `flrelu_depthwise` (channels-last depthwise convolutions, the fastest kernel there); the
+portable "gemm" kernel below serves the other devices and filter shapes:
 
 * a separable filter pass along one axis (up-sampling with padding, or down-sampling) is a banded
   linear map; it runs as one GEMM against a small prepared matrix (large axes: blocks of outputs that
