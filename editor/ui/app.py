@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -72,6 +73,40 @@ def has_display() -> bool:
     if not sys.platform.startswith("linux"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def missing_x11_library() -> str | None:
+    """The system library Qt's X11 plugin cannot load, when the window would open on X11 (else None).
+
+    Why: a missing xcb library (libxcb-cursor, -icccm, -keysyms, ... are not on every system) makes Qt
+    abort the process with a core dump instead of an error. Checked for a plain X11 session only.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    if os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb" or not os.environ.get("DISPLAY"):
+        return None
+    import ctypes
+
+    import PySide6
+
+    qpa = Path(PySide6.__file__).parent / "Qt" / "lib" / "libQt6XcbQpa.so.6"
+    if not qpa.is_file():  # a system Qt build: nothing to check here
+        return None
+    try:
+        ctypes.CDLL(str(qpa))
+    except OSError as exc:
+        found = re.match(r"\s*([\w.+-]+\.so[.\d]*)", str(exc))
+        return found.group(1) if found else str(exc)
+    return None
+
+
+def _debian_package(soname: str) -> str:
+    """libxcb-icccm.so.4 -> libxcb-icccm4, libxkbcommon-x11.so.0 -> libxkbcommon-x11-0 (Debian naming)."""
+    found = re.fullmatch(r"(lib[\w.+-]+?)\.so\.(\d+).*", soname)
+    if not found:
+        return soname
+    name, major = found.groups()
+    return f"{name}-{major}" if name[-1].isdigit() else f"{name}{major}"
 
 
 def ensure_application():
@@ -166,6 +201,13 @@ def run_editor(args: argparse.Namespace) -> int:
         raise CastmakerError(
             "no display to open the editor window on (DISPLAY / WAYLAND_DISPLAY unset): run it in a desktop "
             "session, use --screenshot FILE for a headless render, or the headless subcommands (render, generate, ...)"
+        )
+    missing = missing_x11_library()
+    if missing:
+        raise CastmakerError(
+            f"Qt's X11 window plugin cannot load the system library {missing}: install it (Debian/Ubuntu: "
+            f"sudo apt install {_debian_package(missing)}), or render headless with QT_QPA_PLATFORM=offscreen "
+            "and --screenshot FILE"
         )
     session = None
     session_path = getattr(args, "session", None)

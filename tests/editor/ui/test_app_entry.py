@@ -62,3 +62,28 @@ def test_no_display_gives_one_clear_error(monkeypatch):
     monkeypatch.setattr(app.sys, "platform", "linux")
     with pytest.raises(CastmakerError, match="no display"):
         app.run_editor(_args())
+
+
+def test_missing_x11_library_gives_one_clear_error(monkeypatch):
+    """Qt aborts the process when an xcb library is missing; the editor must say which one first."""
+    import ctypes
+
+    from editor.ui import app
+
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":99")
+    for var in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+
+    def no_icccm(path, *a, **k):
+        raise OSError("libxcb-icccm.so.4: cannot open shared object file: No such file or directory")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_icccm)
+    with pytest.raises(CastmakerError, match=r"libxcb-icccm\.so\.4: install it .*apt install libxcb-icccm4\)"):
+        app.run_editor(_args())
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")  # a Wayland session does not use the xcb plugin
+    assert app.missing_x11_library() is None
+    monkeypatch.setattr(ctypes, "CDLL", lambda path, *a, **k: None)
+    monkeypatch.delenv("WAYLAND_DISPLAY")
+    assert app.missing_x11_library() is None
+    assert app._debian_package("libxkbcommon-x11.so.0") == "libxkbcommon-x11-0"
