@@ -317,14 +317,15 @@ class FilteredLReLUPlan:
             self.down_w.mat, self.down_h.mat = self.down_w.mat.to(dtype), self.down_h.mat.to(dtype)
 
         # Large maps are processed a few channel planes at a time so the up-sampled intermediate
-        # stays in cache (it is up**2 times the input).
+        # stays in cache (it is up**2 times the input); on the CPU only: a GPU wants few, large launches.
         plane_bytes = tmp_h * tmp_w * torch.finfo(dtype).bits // 8
-        self.chunk_rows = max(1, CHUNK_BYTES // plane_bytes)
+        on_cpu = torch.device(device).type == "cpu"
+        self.chunk_rows = max(1, CHUNK_BYTES // plane_bytes) if on_cpu else 1 << 40
 
         # Depthwise kernel: CPU only (measured there; oneDNN), separable up-sampling, some down filter.
         depthwise_ok = self.up_mode == "separable" and self.down_mode != "subsample"
         if kernel == "auto":
-            kernel = "depthwise" if depthwise_ok and torch.device(device).type == "cpu" else "gemm"
+            kernel = "depthwise" if depthwise_ok and on_cpu else "gemm"
         if kernel == "depthwise" and not depthwise_ok:
             raise ValueError("the depthwise filtered_lrelu kernel needs a 1-D up-sampling filter and a down filter")
         self.kernel = kernel
