@@ -41,17 +41,18 @@ def bias_act(
         shape = [1] * x.ndim
         shape[dim] = -1
         x = x + b.reshape(shape).to(x.dtype)
-    # after the bias add, x is ours: the rest may run in place (one buffer instead of four) unless
-    # autograd has to remember the intermediates
-    own = b is not None and not (torch.is_grad_enabled() and x.requires_grad)
-    if own and act == "lrelu":
+    # Once x is a tensor of our own (not the caller's), the remaining steps may run in place (one
+    # buffer instead of four), unless autograd has to remember the intermediates.
+    grad = torch.is_grad_enabled() and x.requires_grad
+    fresh = b is not None
+    if act == "lrelu" and fresh and not grad:
         x = F.leaky_relu_(x, alpha)
     else:
         x = func(x, alpha)
-        own = own or not (torch.is_grad_enabled() and x.requires_grad) and act != "linear"
+        fresh = fresh or act != "linear"  # every other activation returns a new tensor
     if gain != 1:
-        x = x.mul_(gain) if own else x * gain
-        own = not (torch.is_grad_enabled() and x.requires_grad)
+        x = x.mul_(gain) if fresh and not grad else x * gain
+        fresh = True
     if clamp is not None and clamp >= 0:
-        x = x.clamp_(-clamp, clamp) if own else x.clamp(-clamp, clamp)
+        x = x.clamp_(-clamp, clamp) if fresh and not grad else x.clamp(-clamp, clamp)
     return x
