@@ -273,6 +273,25 @@ class FilteredLReLUPlan:
         if self.out_h < 1 or self.out_w < 1:
             raise ValueError("filtered_lrelu: padding and filter sizes leave no output samples")
         gain = float(gain)
+        on_cpu = torch.device(device).type == "cpu"
+
+        # Depthwise kernel: CPU only (measured there; oneDNN), a 1-D up-sampling filter, some down
+        # filter. It needs none of the GEMM kernel's prepared matrices below.
+        depthwise_ok = (fu.ndim == 1 if fu is not None else up > 1) and fd is not None
+        if kernel == "auto":
+            kernel = "depthwise" if depthwise_ok and on_cpu else "gemm"
+        if kernel == "depthwise" and not depthwise_ok:
+            raise ValueError("the depthwise filtered_lrelu kernel needs a 1-D up-sampling filter and a down filter")
+        self.kernel = kernel
+        self.depthwise = None
+        if kernel == "depthwise":
+            assert fd is not None
+            self.depthwise = DepthwiseFilteredLReLU(
+                _np_taps(fu), fd.detach().cpu().numpy().astype(np.float64), self.channels, (self.in_h, self.in_w),
+                up, down, (px0, px1, py0, py1), gain, self.slope, self.clamp, device, dtype,
+            )  # fmt: skip
+            return
+
         # Filter math in float32 (float64 only when the caller computes in float64, e.g. tests).
         fdt = torch.float64 if dtype == torch.float64 else torch.float32
 
@@ -319,23 +338,7 @@ class FilteredLReLUPlan:
         # Large maps are processed a few channel planes at a time so the up-sampled intermediate
         # stays in cache (it is up**2 times the input); on the CPU only: a GPU wants few, large launches.
         plane_bytes = tmp_h * tmp_w * torch.finfo(dtype).bits // 8
-        on_cpu = torch.device(device).type == "cpu"
         self.chunk_rows = max(1, CHUNK_BYTES // plane_bytes) if on_cpu else 1 << 40
-
-        # Depthwise kernel: CPU only (measured there; oneDNN), separable up-sampling, some down filter.
-        depthwise_ok = self.up_mode == "separable" and self.down_mode != "subsample"
-        if kernel == "auto":
-            kernel = "depthwise" if depthwise_ok and on_cpu else "gemm"
-        if kernel == "depthwise" and not depthwise_ok:
-            raise ValueError("the depthwise filtered_lrelu kernel needs a 1-D up-sampling filter and a down filter")
-        self.kernel = kernel
-        self.depthwise = None
-        if kernel == "depthwise":
-            assert fd is not None
-            self.depthwise = DepthwiseFilteredLReLU(
-                _np_taps(fu), fd.detach().cpu().numpy().astype(np.float64), self.channels, (self.in_h, self.in_w),
-                up, down, (px0, px1, py0, py1), gain, self.slope, self.clamp, device, dtype,
-            )  # fmt: skip
 
     # ------------------------------------------------------------------------------------------
     # All passes work on planes [R, H, W] (R = batch * channels): the filters are the same for every
