@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -319,3 +320,76 @@ def test_depthwise_kernel_splits_large_batches_without_changing_results(monkeypa
     xr = x.clone().requires_grad_(True)
     filtered_lrelu_reference(xr, fu, fd, None, 2, 2, [9, 8, 9, 8], 1.4, 0.2, 1.5).sum().backward()
     assert (xg.grad - xr.grad).abs().max() < 1e-11
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    up=st.sampled_from([2, 4]),
+    down=st.integers(1, 3),
+    down_taps=st.integers(1, 13),
+    radial=st.booleans(),
+    pads=st.lists(st.integers(-4, 14), min_size=4, max_size=4),
+    size=st.tuples(st.integers(3, 16), st.integers(3, 16)),
+    batch=st.integers(1, 2),
+    channels=st.integers(1, 5),
+    tile_channels=st.integers(1, 5),
+    tile_fraction=st.floats(0.0, 0.49),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_depthwise_tiles_match_definition(
+    up, down, down_taps, radial, pads, size, batch, channels, tile_channels, tile_fraction, seed
+) -> None:
+    """Samples too large for the cache run in tiles (channel groups x bands of output rows): every
+    geometry (crops, zero padding, up-sampling by 4, radial filters) must give the definition's result."""
+    rng = np.random.default_rng(seed)
+    fu = _random_filter(rng, 6 * up, False)
+    fd = _random_filter(rng, down_taps, radial and down_taps > 1)
+    if fd is None:
+        fd = torch.ones(1, dtype=torch.float64)
+    h, w = size
+    for n_in, p0, p1 in ((w, pads[0], pads[1]), (h, pads[2], pads[3])):
+        n_up = n_in * up + p0 + p1
+        assume(n_up >= 6 * up and n_up - 6 * up + 1 >= down_taps)
+    tmp_h, tmp_w = h * up + pads[2] + pads[3] - 6 * up + 1, w * up + pads[0] + pads[1] - 6 * up + 1
+    sample_bytes = channels * tmp_h * tmp_w * 8
+    x = torch.from_numpy(rng.standard_normal((batch, channels, h, w)))
+    b = torch.from_numpy(rng.standard_normal(channels))
+    kwargs = dict(up=up, down=down, padding=pads, gain=1.7, slope=0.2, clamp=2.5)
+    ref = filtered_lrelu_reference(x, fu, fd, b, **kwargs)
+    tile_bytes = max(1, int(sample_bytes * tile_fraction))
+    with (
+        mock.patch.object(flrelu_depthwise, "TILE_BYTES", tile_bytes),
+        mock.patch.object(flrelu_depthwise, "TILE_CHANNELS", tile_channels),
+    ):
+        plan = FilteredLReLUPlan(fu, fd, channels, (h, w), dtype=torch.float64, kernel="depthwise", **kwargs)
+    dw = plan.depthwise
+    assert dw.tile_channels == min(channels, tile_channels)
+    assume(dw.tiled)  # (a single output row in a single channel group is one tile)
+    out = plan.apply(x, b)
+    assert out.shape == ref.shape and out.is_contiguous(memory_format=torch.channels_last)
+    assert (out - ref).abs().max() < 1e-11 * max(1.0, float(ref.abs().max()))
+
+
+def test_depthwise_tiles_keep_float32_results_and_gradients(monkeypatch) -> None:
+    """Bands of rows over whole channel sets sum the same products as one call: identical float32
+    output; gradients flow through the tiles as through the definition."""
+    rng = np.random.default_rng(8)
+    fu, fd = _random_filter(rng, 12, False), _random_filter(rng, 12, False)
+    args = (fu.float(), fd.float(), 16, (30, 30), 2, 2, [9, 8, 9, 8], 1.4, 0.2, 1.5, "cpu", torch.float32, "depthwise")
+    whole = FilteredLReLUPlan(*args)
+    monkeypatch.setattr(flrelu_depthwise, "TILE_BYTES", 16 * 66 * 4 * 15)  # 15 up-sampled rows (66 wide)
+    monkeypatch.setattr(flrelu_depthwise, "TILE_CHANNELS", 16)
+    tiled = FilteredLReLUPlan(*args)
+    assert tiled.depthwise.tile_rows == 2 and tiled.depthwise.tile_channels == 16
+    x = torch.randn(2, 16, 30, 30)
+    assert torch.equal(tiled.apply(x), whole.apply(x))
+    x64 = torch.from_numpy(rng.standard_normal((1, 3, 12, 12))).requires_grad_(True)
+    monkeypatch.setattr(flrelu_depthwise, "TILE_BYTES", 8)
+    monkeypatch.setattr(flrelu_depthwise, "TILE_CHANNELS", 2)
+    plan = FilteredLReLUPlan(fu, fd, 3, (12, 12), 2, 2, [9, 8, 9, 8], 1.4, 0.2, 1.0, "cpu", torch.float64, "depthwise")
+    assert plan.depthwise.tiled
+    weights = torch.from_numpy(rng.standard_normal((1, 3, 10, 10)))
+    (plan.apply(x64) * weights).sum().backward()
+    xr = x64.detach().clone().requires_grad_(True)
+    (filtered_lrelu_reference(xr, fu, fd, None, 2, 2, [9, 8, 9, 8], 1.4, 0.2, 1.0) * weights).sum().backward()
+    assert (x64.grad - xr.grad).abs().max() < 1e-11
