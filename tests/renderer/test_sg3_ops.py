@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from renderer.nets.ops import filtered_lrelu as flrelu_module
-from renderer.nets.ops import flrelu_depthwise
+from renderer.nets.ops import flrelu_depthwise, sg3_modconv
 from renderer.nets.ops.filtered_lrelu import FilteredLReLUPlan, filtered_lrelu, filtered_lrelu_reference
 from renderer.nets.ops.filters import (
     bessel_j1,
@@ -263,7 +263,7 @@ def test_modulated_conv_forms_agree(demodulate: bool, kernel: int) -> None:
     gain = torch.tensor(0.8, dtype=torch.float64)
     bias = torch.randn(4, generator=g, dtype=torch.float64)
     ref = _modconv_literal(x, weight, styles, demodulate, kernel - 1, gain) + bias[None, :, None, None]
-    for mode in ("fused", "scaled", "auto"):
+    for mode in ("fused", "scaled", "per_sample", "auto"):
         out = modulated_conv2d(x, weight, styles, demodulate, kernel - 1, gain, bias, mode=mode)
         # the weight math runs in float32 by design, hence the float32-level tolerance
         assert (out - ref).abs().max() < 2e-5 * ref.abs().max(), mode
@@ -278,6 +278,25 @@ def test_modulated_conv_sample_is_independent_of_its_batch() -> None:
     for i in range(4):
         single = modulated_conv2d(x[i : i + 1], weight, styles[i : i + 1], padding=2, mode="fused")
         assert (batched[i : i + 1] - single).abs().max() < 1e-5
+
+
+def test_large_cpu_batches_run_sample_by_sample_exactly_as_single_renders(monkeypatch) -> None:
+    """Above PER_SAMPLE_BYTES per sample a CPU batch takes the per-sample form: each sample then gets
+    exactly its single render's result (per-sample input gains included), in the input's memory format."""
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(3, 6, 9, 9, generator=g).contiguous(memory_format=torch.channels_last)
+    weight, styles = torch.randn(5, 6, 3, 3, generator=g), torch.randn(3, 6, generator=g) + 2
+    gains, bias = torch.rand(3, 6, generator=g) + 0.5, torch.randn(5, generator=g)
+    sample_bytes = 6 * 9 * 9 * 4
+    assert sg3_modconv.pick_mode(3, torch.device("cpu"), sample_bytes) == "scaled"
+    monkeypatch.setattr(sg3_modconv, "PER_SAMPLE_BYTES", sample_bytes - 1)
+    assert sg3_modconv.pick_mode(3, torch.device("cpu"), sample_bytes) == "per_sample"
+    assert sg3_modconv.pick_mode(1, torch.device("cpu"), sample_bytes) == "fused"
+    batched = modulated_conv2d(x, weight, styles, padding=2, input_gain=gains, bias=bias)
+    assert batched.is_contiguous(memory_format=torch.channels_last)
+    for i in range(3):
+        single = modulated_conv2d(x[i : i + 1], weight, styles[i : i + 1], padding=2, input_gain=gains[i : i + 1], bias=bias)
+        assert torch.equal(batched[i : i + 1], single)
 
 
 def test_modulated_conv_refuses_mismatched_shapes() -> None:

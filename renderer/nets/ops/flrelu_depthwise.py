@@ -165,7 +165,9 @@ class DepthwiseFilteredLReLU:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """x [N, C, H, W] (any memory format; bias already added) -> [N, C, H', W'] channels-last."""
         n = x.shape[0]
-        run, k = (self._run_tiled, 1) if self.tiled else (self._run, self.samples_per_call)
+        if self.tiled:
+            return self._run_tiled(x)
+        run, k = self._run, self.samples_per_call
         if n <= k:
             return run(x)
         first = run(x[:k])
@@ -195,24 +197,26 @@ class DepthwiseFilteredLReLU:
         return F.conv2d(t, taps.down_w, stride=(1, self.down), groups=t.shape[1])
 
     def _run_tiled(self, x: torch.Tensor) -> torch.Tensor:
-        """One sample, tile by tile: a group of channels, a band of output rows.
+        """Sample by sample, tile by tile: a group of channels, a band of output rows.
 
         A band runs the whole chain on just the input rows it reads (the few halo rows between
-        bands are computed twice). Every output sample sums the same products as in `_run`.
+        bands are computed twice). Every output sample sums the same products as in `_run`. Tiles
+        are written straight into the output: no per-sample result is copied again.
         """
-        x = canonical_channels_last(x)
         out = None
-        for c0 in range(0, self.channels, self.tile_channels):
-            c1 = min(self.channels, c0 + self.tile_channels)
-            group = x if c1 - c0 == self.channels else x[:, c0:c1].contiguous(memory_format=torch.channels_last)
-            taps = self.taps.channels(c0, c1)
-            for r0 in range(0, self.out_rows, self.tile_rows):
-                r1 = min(self.out_rows, r0 + self.tile_rows)
-                tile = self._band(group, taps, r0, r1)
-                if out is None:
-                    shape = [1, self.channels, self.out_rows, tile.shape[3]]
-                    out = torch.empty(shape, dtype=tile.dtype, device=tile.device, memory_format=torch.channels_last)
-                out[:, c0:c1, r0:r1] = tile
+        for i in range(x.shape[0]):
+            sample = canonical_channels_last(x[i : i + 1])
+            for c0 in range(0, self.channels, self.tile_channels):
+                c1 = min(self.channels, c0 + self.tile_channels)
+                group = sample if c1 - c0 == self.channels else sample[:, c0:c1].contiguous(memory_format=torch.channels_last)
+                taps = self.taps.channels(c0, c1)
+                for r0 in range(0, self.out_rows, self.tile_rows):
+                    r1 = min(self.out_rows, r0 + self.tile_rows)
+                    tile = self._band(group, taps, r0, r1)
+                    if out is None:
+                        shape = [x.shape[0], self.channels, self.out_rows, tile.shape[3]]
+                        out = torch.empty(shape, dtype=tile.dtype, device=tile.device, memory_format=torch.channels_last)
+                    out[i : i + 1, c0:c1, r0:r1] = tile
         assert out is not None
         return out
 

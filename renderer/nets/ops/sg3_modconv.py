@@ -17,15 +17,32 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-# Formulations: "fused" modulates weights per sample (grouped conv); "scaled" scales activations.
-MODES = ("auto", "fused", "scaled")
+# Formulations: "fused" modulates weights per sample (grouped conv); "scaled" scales activations;
+# "per_sample" runs the fused form one sample at a time.
+MODES = ("auto", "fused", "scaled", "per_sample")
+# Per-sample input bytes above which a CPU batch runs sample by sample (see pick_mode).
+PER_SAMPLE_BYTES = 8 << 20
 
 
-def pick_mode(batch_size: int, device: torch.device) -> str:
-    """Formulation for a batch on a device (see the module docstring for the CPU measurements)."""
+def pick_mode(batch_size: int, device: torch.device, sample_bytes: int = 0) -> str:
+    """Formulation for a batch on a device (see the module docstring for the CPU measurements).
+
+    Large maps on the CPU go sample by sample: there the scaled form's two extra passes over
+    activations far larger than the cache cost more than the batch saves (a 256-px StyleGAN3-T's
+    276-px layers ran 1.13-1.2x slower per image batched than single).
+    """
     if batch_size == 1:
         return "fused"
+    if device.type == "cpu" and sample_bytes > PER_SAMPLE_BYTES:
+        return "per_sample"
     return "scaled"
+
+
+def _gain_row(input_gain: torch.Tensor | None, i: int) -> torch.Tensor | None:
+    """Sample i's input gain (a scalar gain is shared by every sample)."""
+    if input_gain is None or input_gain.ndim == 0:
+        return input_gain
+    return input_gain[i : i + 1]
 
 
 def modulated_conv2d(
@@ -54,7 +71,16 @@ def modulated_conv2d(
     if mode not in MODES:
         raise ValueError(f"unknown modulated-conv mode {mode!r}; use one of {MODES}")
     if mode == "auto":
-        mode = pick_mode(n, x.device)
+        mode = pick_mode(n, x.device, x[0].numel() * x.element_size())
+    if mode == "per_sample" and n > 1:
+        first = modulated_conv2d(x[:1], weight, styles[:1], demodulate, padding, _gain_row(input_gain, 0), bias, "fused")
+        fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+        out = torch.empty([n, *first.shape[1:]], dtype=first.dtype, device=first.device, memory_format=fmt)
+        out[:1] = first
+        for i in range(1, n):
+            gain = _gain_row(input_gain, i)
+            out[i : i + 1] = modulated_conv2d(x[i : i + 1], weight, styles[i : i + 1], demodulate, padding, gain, bias, "fused")
+        return out
     w = weight.to(torch.float32)
     s = styles.to(torch.float32)
     dcoefs = None
