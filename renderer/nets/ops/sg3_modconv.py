@@ -1,4 +1,4 @@
-"""StyleGAN3's modulated convolution (style-scaled, demodulated weights), in two equivalent forms.
+"""StyleGAN3's modulated convolution (style-scaled, demodulated weights), in equivalent forms.
 
 Why two forms: the textbook formulation modulates the weights once per sample and runs one grouped
 convolution with `groups=batch`. The second form scales the input activations by the styles, runs one
@@ -6,6 +6,10 @@ shared-weight convolution over the whole batch and scales the outputs by the dem
 coefficients; mathematically identical, it turns a batch into one ordinary convolution. Measured on
 the 2-core CPU box (1 thread, stylegan3-t-64 synthesis): batch 1 fused 0.206 s / scaled 0.208 s,
 batch 8 fused 1.57 s / scaled 1.50 s; so batches use the scaled form, single images the fused one.
+Except on the CPU for maps far larger than the cache, where a batch has no per-call overhead left to
+amortise and the scaled form's two extra passes over the activations dominate: there each sample runs
+the fused form on its own ("per_sample"; a 256-px StyleGAN3-T's 1x1 output layer ran 2.3x slower per
+image batched than single, its 276-px layers 1.13-1.2x).
 
 Each sample's styles are pre-normalised on their own (the official code normalises by the mean over
 the whole batch); demodulation cancels that factor exactly, so results agree to float rounding and a
@@ -25,12 +29,7 @@ PER_SAMPLE_BYTES = 8 << 20
 
 
 def pick_mode(batch_size: int, device: torch.device, sample_bytes: int = 0) -> str:
-    """Formulation for a batch on a device (see the module docstring for the CPU measurements).
-
-    Large maps on the CPU go sample by sample: there the scaled form's two extra passes over
-    activations far larger than the cache cost more than the batch saves (a 256-px StyleGAN3-T's
-    276-px layers ran 1.13-1.2x slower per image batched than single).
-    """
+    """Formulation for a batch on a device; sample_bytes is one sample's input (see the module docstring)."""
     if batch_size == 1:
         return "fused"
     if device.type == "cpu" and sample_bytes > PER_SAMPLE_BYTES:
