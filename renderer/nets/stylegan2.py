@@ -464,11 +464,12 @@ class SynthesisBlock(nn.Module):
                 return state[2] + x, img  # not in place: a cached state must stay intact
             return self.conv1(x, w, noise_mode=noise_mode, fused_modconv=fused_modconv), img
         if part == "torgb":
+            # The RGB skip image too is channels-last on the CPU: its 3-channel up-sampling filter runs
+            # 5x faster there (77 vs 420 us at 64 px).
+            img_fmt = torch.channels_last if cpu_channels_last and dtype == torch.float32 else torch.contiguous_format
             if img is not None:
-                img = upsample2d(img, self.resample_filter)
-            y = self.torgb(x, w, fused_modconv=fused_modconv).to(
-                dtype=torch.float32, memory_format=torch.contiguous_format
-            )
+                img = upsample2d(img.contiguous(memory_format=img_fmt), self.resample_filter)
+            y = self.torgb(x, w, fused_modconv=fused_modconv).to(dtype=torch.float32, memory_format=img_fmt)
             return x, (img.add_(y) if img is not None else y)
         raise ValueError(f"unknown block part {part!r}")
 
@@ -564,10 +565,10 @@ class SynthesisNetwork(nn.Module):
 
     @staticmethod
     def state_to_image(state: tuple[torch.Tensor | None, ...]) -> torch.Tensor:
-        """The accumulated RGB image of a state (float32; the final image after the last step)."""
+        """The accumulated RGB image of a state (float32, contiguous; the final image after the last step)."""
         if state[1] is None:
             raise ValueError("no toRGB step has run yet, so this state holds no image")
-        return state[1]
+        return state[1].contiguous()
 
     @staticmethod
     def state_activation(state: tuple[torch.Tensor | None, ...]) -> torch.Tensor:
