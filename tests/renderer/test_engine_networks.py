@@ -145,6 +145,8 @@ def test_cpu_float32_maps_stay_channels_last(name: str) -> None:
             x = syn.state_activation(state)
             if x.dtype == torch.float32 and min(x.shape[2:]) > 1 and x.shape[1] > 1:
                 assert x.is_contiguous(memory_format=torch.channels_last) != fp16_on_cpu, (i, syn.steps[i - 1])
+            if isinstance(state, tuple) and state[1] is not None:  # StyleGAN2's RGB skip image
+                assert state[1].is_contiguous(memory_format=torch.channels_last) != fp16_on_cpu, (i, "img")
         for force_fp32 in (False, True):  # channels-last or not, the image is an ordinary NCHW tensor
             img = syn(ws, force_fp32=force_fp32)
             assert img.is_contiguous()
