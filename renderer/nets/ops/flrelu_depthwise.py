@@ -234,7 +234,7 @@ class DepthwiseFilteredLReLU:
         if rows.shape[2] == 0:  # the band reads only zero padding
             t = x.new_zeros([1, x.shape[1], i1 - i0, self.tmp_w]).contiguous(memory_format=torch.channels_last)
         else:
-            t = self._up(rows, self.ax_w, taps.up_w, 3)
+            t = self._up(canonical_channels_last(rows), self.ax_w, taps.up_w, 3)
             if lo or hi:
                 t = F.pad(t, [0, 0, lo, hi])
         crop = min(left, right)
