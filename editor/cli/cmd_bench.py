@@ -75,9 +75,11 @@ def format_table(r: dict[str, Any]) -> str:
         f"full synthesis (cache miss)  {r['full_cache_miss_ms']:10.2f} ms",
     ]
     for k, ms in r["incremental_ms"].items():
+        share = r["incremental_work_share"].get(k)
+        work = f", {share:.0%} of the FLOPs" if share is not None else ""
         lines.append(
             f"rows >= {k:<3} changed          {ms:10.2f} ms   x{r['incremental_ratio'][k]:.3f} of full (paired)"
-            f"   x{r['incremental_ratio_vs_miss'][k]:.3f} of cache miss   (resumes at step {r['incremental_start_step'][k]})"
+            f"   x{r['incremental_ratio_vs_miss'][k]:.3f} of cache miss   (resumes at step {r['incremental_start_step'][k]}{work})"
         )
     lines += [
         f"thumbnail, single            {r['thumb_single_ms']:10.2f} ms/image",

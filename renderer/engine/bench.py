@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from renderer.engine.engine import Engine
 
@@ -96,6 +97,25 @@ def peak_memory_mb(device: torch.device) -> dict[str, float]:
     return out
 
 
+def step_flops(engine: Engine, ws: np.ndarray) -> list[int] | None:
+    """Floating-point operations of each synthesis step (convolutions and matrix products) for ws.
+
+    Why: an edit that resumes at step s can cost no less than the share of the work in steps s...;
+    the bench prints that share beside each measured ratio. None for a network without steps.
+    """
+    if engine.num_steps == 0:
+        return None
+    synth = engine.G.synthesis
+    x = torch.from_numpy(np.ascontiguousarray(ws, dtype=np.float32)[None]).to(engine.device)
+    flops, state = [], None
+    with torch.no_grad():
+        for s in range(engine.num_steps):
+            with FlopCounterMode(display=False) as counter:
+                state = synth.run_steps(x, state, s, s + 1, force_fp32=engine.options.force_fp32, noise_mode="const")
+            flops.append(int(counter.get_total_flops()))
+    return flops
+
+
 def _ratio(a: float, b: float) -> float:
     return round(a / b, 3) if b > 0 else float("nan")
 
@@ -150,6 +170,8 @@ def run_engine_bench(engine: Engine, repeats: int = 5, ks: list[int] | None = No
         log.info("rows >= %d: %.1f ms (paired full %.1f ms)", k, edit_ms, paired_full)
         start_steps[str(k)] = min(served)
     engine.clear_cache()
+    flops = step_flops(engine, base)
+    work_share = {k: round(sum(flops[s:]) / sum(flops), 3) for k, s in start_steps.items()} if flops else {}
 
     thumbs = [base + np.float32(0.05 * j) for j in range(THUMB_COUNT)]
     def thumbs_as(mode: str) -> Callable[[int], object]:
@@ -182,6 +204,7 @@ def run_engine_bench(engine: Engine, repeats: int = 5, ks: list[int] | None = No
         "incremental_start_step": start_steps,
         "incremental_ratio": incremental_ratio,
         "incremental_ratio_vs_miss": {k: _ratio(v, full_miss_ms) for k, v in incremental.items()},
+        "incremental_work_share": work_share,
         "thumb_ms": round(batched_ms, 3),
         "thumb_single_ms": round(single_ms, 3),
         "thumb_batch": THUMB_COUNT,

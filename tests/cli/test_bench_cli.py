@@ -50,8 +50,12 @@ def test_json_report_has_keys_and_formats(sg2_file: Path, capsys: pytest.Capture
     # the edit of rows >= k really resumed at the first step reading row k (StyleGAN2: conv + toRGB per row)
     assert report["incremental_start_step"]["2"] < report["incremental_start_step"]["8"] < report["num_steps"]
     assert report["peak_rss_mb"] > 10
+    # the share of the FLOPs an edit re-runs shrinks as the edit starts later
+    share = report["incremental_work_share"]
+    assert 1 > share["2"] > share["4"] > share["8"] > 0
     table = cmd_bench.format_table(report)  # the human form of the same numbers
     assert "full synthesis" in table and "rows >= 8" in table and "ms/image" in table and "peak RSS" in table
+    assert f"{share['8']:.0%} of the FLOPs" in table
 
 
 def test_bad_repeats(sg2_file: Path, capsys: pytest.CaptureFixture[str]) -> None:

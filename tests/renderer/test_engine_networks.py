@@ -11,8 +11,10 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import load_file
+from torch.utils.flop_counter import FlopCounterMode
 
 from renderer.engine import Engine
+from renderer.engine.bench import step_flops
 from renderer.engine.images import to_uint8
 from renderer.nets import build_generator, generator_kind
 from renderer.nets.contract import first_step_reading
@@ -150,3 +152,18 @@ def test_cpu_float32_maps_stay_channels_last(name: str) -> None:
         for force_fp32 in (False, True):  # channels-last or not, the image is an ordinary NCHW tensor
             img = syn(ws, force_fp32=force_fp32)
             assert img.is_contiguous()
+
+
+def test_bench_counts_each_steps_flops(sg3: Network) -> None:
+    """The bench's work shares rest on per-step FLOP counts: a StyleGAN3 layer step does at least its
+    modulated 3x3 convolution's 2*Cin*Cout*9*H*W, and the steps add up to the whole synthesis."""
+    engine = Engine(sg3, device="cpu")
+    ws = engine.map_seed(0, psi=0.7)
+    flops = step_flops(engine, ws)
+    assert flops is not None and len(flops) == engine.num_steps and all(f > 0 for f in flops)
+    layer = getattr(engine.G.synthesis, engine.G.synthesis.layer_names[0])
+    side = int(layer.in_size[0]) + layer.conv_kernel - 1
+    assert flops[1] >= 2 * layer.in_channels * layer.out_channels * layer.conv_kernel**2 * side * side
+    with FlopCounterMode(display=False) as whole, torch.no_grad():
+        engine.G.synthesis(torch.from_numpy(ws[None]), noise_mode="const")
+    assert sum(flops) == whole.get_total_flops()
