@@ -196,6 +196,9 @@ class DepthwiseFilteredLReLU:
         t = F.conv2d(t, taps.down_h, stride=(self.down, 1), groups=t.shape[1])
         return F.conv2d(t, taps.down_w, stride=(1, self.down), groups=t.shape[1])
 
+    # (eager even under torch.compile: tracing would unroll dozens of tiles per layer into the graph,
+    # and per-call overhead is nothing next to maps this large)
+    @torch.compiler.disable
     def _run_tiled(self, x: torch.Tensor) -> torch.Tensor:
         """Sample by sample, tile by tile: a group of channels, a band of output rows.
 
