@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
+
+# OpenMP threads that spin while waiting starve other programs (and each other) on a shared CPU;
+# this must be in the environment before torch loads its OpenMP runtime. A user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def main(argv: list[str] | None = None) -> int:

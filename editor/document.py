@@ -32,6 +32,7 @@ class NetworkInfo:
     c_dim: int = 0
     is_demo: bool = False
     device_name: str = ""
+    preset_key: str = ""  # folder of its bundled presets (name of a demo / bundled network, else fingerprint)
     row_sizes: tuple[tuple[int, ...], ...] = ()  # per w row: output sizes of the synthesis steps reading it
 
     def row_band(self, row: int) -> str:

@@ -30,10 +30,16 @@ class Network:
     arch: dict[str, Any]
     fingerprint: str
     name: str
-    source: str  # file path, or "demo-face" / "demo-sprite"
+    source: str  # file path, or a bundled / demo name ("cast-portrait", "demo-face", ...)
     is_demo: bool = False
+    bundled: bool = False  # one of Castmaker's own trained networks, opened by name
     discriminator: DiscriminatorRecord | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def preset_key(self) -> str:
+        """Folder name of its bundled presets: the name for demo and bundled networks, else the fingerprint."""
+        return self.name if (self.is_demo or self.bundled) else self.fingerprint
 
     @property
     def z_dim(self) -> int:

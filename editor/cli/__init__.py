@@ -21,6 +21,8 @@ COMMANDS = {
     "project": "editor.cli.cmd_project",
     "generate": "editor.cli.cmd_generate",
     "view": "editor.cli.cmd_view",
+    "train": "editor.cli.cmd_train",
+    "cast": "editor.cli.cmd_cast",
 }
 # options that may stand before or after the subcommand: `main.py --network X view` == `main.py view --network X`
 _SHARED_OPTIONS = {"network": "demo-face", "device": "auto"}

@@ -21,6 +21,7 @@ from editor.sprites.head import UPSCALE_METHODS
 CONFIG_FORMAT = "castmaker-pipeline"
 CONFIG_VERSION = 1
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "resources" / "pipeline" / "default.json"
+PORTRAIT_BASES = ("projection", "shared-latent")
 PROJECTION_KEYS = {
     "steps", "space", "stabilize", "loss", "vgg_path", "seed", "lr", "noise_ramp", "initial_noise",
     "lr_rampup", "lr_rampdown", "w_avg_samples",
@@ -93,6 +94,7 @@ class PipelineConfig:
     base_dir: Path
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
     source: str = ""
+    portrait_base: str = "projection"  # or "shared-latent": both networks read one cast latent space
 
     def archetype(self, name: str) -> Archetype:
         try:
@@ -285,6 +287,7 @@ def parse_config(data: Any, base_dir: Path, source: str = "<config>") -> Pipelin
 
     portrait = top.sub("portrait")
     portrait_rows = portrait.rows("archetype_rows")
+    portrait_base = portrait.string("base", "projection", choices=PORTRAIT_BASES)
     portrait.done()
 
     arch_data = top.raw("archetypes")
@@ -339,6 +342,7 @@ def parse_config(data: Any, base_dir: Path, source: str = "<config>") -> Pipelin
         head=head,
         projection=projection,
         portrait_archetype_rows=portrait_rows,
+        portrait_base=portrait_base,
         archetypes=archetypes,
         expressions=tuple(expressions),
         faceset=faceset,

@@ -68,6 +68,32 @@ class Character:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def shared_portrait_w(sprite_engine: Engine, sprite_recipe: Recipe, sprite_net: Network, portrait_net: Network) -> np.ndarray:
+    """The portrait w [portrait num_ws, w_dim] of the character a cast sprite recipe draws.
+
+    Castmaker's cast networks share one latent space: every factor sits at the same w entries in both
+    (`renderer.cast.description.LAYOUT`). The sprite recipe may take each row group from another source
+    (an archetype preset on the hair rows, say), so the character's w is assembled factor by factor from
+    the first sprite row that reads the factor; factors the sprite does not draw (head turn, expression,
+    eye shape) come from the recipe's base.
+    """
+    from renderer.cast.description import FACTOR_SLICES
+
+    spaces = {(net.extra.get("cast") or {}).get("latent_space") for net in (sprite_net, portrait_net)}
+    if len(spaces) != 1 or None in spaces:
+        raise PipelineError(
+            f"portrait.base 'shared-latent' needs two Castmaker cast networks with one latent space; "
+            f"{sprite_net.name} and {portrait_net.name} are not: use \"base\": \"projection\""
+        )
+    wplus = sprite_engine.evaluate(sprite_recipe)
+    w = sprite_engine.resolve(sprite_recipe.base)[0].copy()
+    for group in sprite_net.extra["cast"]["row_groups"]:
+        for factor in group["factors"]:
+            dims = FACTOR_SLICES[factor]
+            w[dims] = wplus[group["rows"][0], dims]
+    return np.repeat(w[None], portrait_net.num_ws, axis=0).astype(np.float32)
+
+
 def check_psi(psi: float | str) -> float:
     try:
         value = float(psi)
@@ -121,7 +147,7 @@ class CharacterPipeline:
                     "library in latent_presets/: fix the config's presets section"
                 )
             return lib
-        lib = bundled_library(network.name if network.is_demo else network.fingerprint)
+        lib = bundled_library(network.preset_key)
         return lib if lib is not None else user_library(network.fingerprint)
 
     def _check_config(self) -> None:
@@ -210,11 +236,24 @@ class CharacterPipeline:
             target = portrait_target(head, self.portrait_net.img_resolution, cfg.head.upscale, pad)
             if self.portrait_net.img_channels == 1:
                 target = np.round(target.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))[..., None].astype(np.uint8)
-        with stage("projection"):
-            result = project(self.portrait_engine, target, self.projection_config, projection_progress, should_stop)
-            if result.stopped_early:
-                raise PipelineError(f"{name}: projection was stopped before it finished; nothing was written")
-            projected = WSource(result.w, label=f"{name} head", kind="projected")
+        if cfg.portrait_base == "shared-latent":
+            with stage("shared latent"):
+                portrait_w = shared_portrait_w(self.sprite_engine, sprite_recipe, self.sprite_net, self.portrait_net)
+                projected = WSource(portrait_w, label=f"{name} (from the sprite)", kind="projected")
+                projection_info: dict[str, Any] = {"method": "shared-latent"}
+        else:
+            with stage("projection"):
+                result = project(self.portrait_engine, target, self.projection_config, projection_progress, should_stop)
+                if result.stopped_early:
+                    raise PipelineError(f"{name}: projection was stopped before it finished; nothing was written")
+                projected = WSource(result.w, label=f"{name} head", kind="projected")
+                psnr = float(result.best_psnr)
+                projection_info = {
+                    "loss": result.loss_name,
+                    "steps": self.projection_config.steps,
+                    "best_step": int(result.best_step),
+                    "best_psnr": round(psnr, 4) if math.isfinite(psnr) else None,
+                }
         with stage("expressions"):
             fp, label = self.portrait_net.fingerprint, self.portrait_net.name
             portrait_recipe = apply_preset(Recipe.plain(projected, self.portrait_net.num_ws), presets["portrait"], fp, label)
@@ -224,7 +263,6 @@ class CharacterPipeline:
             faces = [(n, self.portrait_engine.render(r).image) for n, r in recipes.items()]
             faces = [(n, np.repeat(img, 3, axis=2) if img.shape[2] == 1 else img) for n, img in faces]
             faceset = face_set([img for _, img in faces], cfg.faceset.cell, cfg.faceset.resample)
-        psnr = float(result.best_psnr)
         return Character(
             name=name,
             archetype=archetype,
@@ -237,12 +275,7 @@ class CharacterPipeline:
             sheet=sheet,
             head=head,
             head_target=target,
-            projection={
-                "loss": result.loss_name,
-                "steps": self.projection_config.steps,
-                "best_step": int(result.best_step),
-                "best_psnr": round(psnr, 4) if math.isfinite(psnr) else None,
-            },
+            projection=projection_info,
             portrait_recipe=portrait_recipe,
             expression_recipes={k: v for k, v in recipes.items() if k != "neutral"},
             faces=faces,

@@ -104,7 +104,7 @@ class PresetPanel(QWidget):
     # ---------------------------------------------------------------- window hooks
     def network_changed(self, info: NetworkInfo) -> None:
         self.info = info
-        key = info.name if info.is_demo else info.fingerprint
+        key = info.preset_key or (info.name if info.is_demo else info.fingerprint)
         self.bundled = bundled_library(key)
         self.user = user_library(info.fingerprint)
         self.reload()

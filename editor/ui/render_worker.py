@@ -64,6 +64,7 @@ def network_info(network: Any, device_name: str) -> NetworkInfo:
         img_channels=network.img_channels,
         c_dim=network.c_dim,
         is_demo=bool(network.is_demo),
+        preset_key=network.preset_key,
         device_name=device_name,
         row_sizes=row_sizes_from_steps(steps, network.num_ws),
     )

@@ -18,14 +18,34 @@ from renderer.loading.sniff import sniff
 from renderer.network import Network
 
 DEMO_NAMES = {"demo": "demo-face", "demo-face": "demo-face", "demo-sprite": "demo-sprite"}
+# Castmaker's own trained networks, shipped in resources/networks/ (see `python main.py train`).
+BUNDLED_NETWORKS = {"cast-portrait": "cast-portrait.safetensors", "cast-sprite": "cast-sprite.safetensors"}
+BUNDLED_DIR = Path(__file__).resolve().parents[2] / "resources" / "networks"
+DEFAULT_PORTRAIT_NETWORK = "cast-portrait"
+DEFAULT_SPRITE_NETWORK = "cast-sprite"
+
+
+def bundled_network_path(name: str) -> Path:
+    """Path of a bundled network file; NetworkLoadError if the installation lacks it."""
+    path = BUNDLED_DIR / BUNDLED_NETWORKS[name]
+    if not path.is_file():
+        raise NetworkLoadError(
+            f"the bundled network {name!r} is missing from {BUNDLED_DIR}: reinstall Castmaker, or train it with "
+            f"`python main.py train {name} --minutes 60 --export {path}`"
+        )
+    return path
 
 
 def load_network(source: str | os.PathLike[str], device: str | torch.device | None = None) -> Network:
-    """A Network from a file path or a demo name ("demo" = "demo-face", "demo-sprite").
+    """A Network from a file path, a bundled name (cast-portrait, cast-sprite) or a demo name.
 
     Every problem (missing file, wrong format, refused pickle content, unknown architecture,
     incompatible weights) raises NetworkLoadError with a message saying what to do.
     """
+    if isinstance(source, str) and source in BUNDLED_NETWORKS:
+        network = load_native(bundled_network_path(source), device=device)
+        network.name, network.source, network.bundled = source, source, True
+        return network
     if isinstance(source, str) and source in DEMO_NAMES:
         from renderer.demo import build_demo
 
@@ -39,4 +59,8 @@ def load_network(source: str | os.PathLike[str], device: str | torch.device | No
     return load_official(path, device=device)
 
 
-__all__ = ["DEMO_NAMES", "NetworkLoadError", "load_network", "save_native"]
+__all__ = [
+    "BUNDLED_NETWORKS",
+    "DEFAULT_PORTRAIT_NETWORK",
+    "DEFAULT_SPRITE_NETWORK",
+    "DEMO_NAMES", "NetworkLoadError", "load_network", "save_native"]

@@ -33,7 +33,7 @@ def sniff(path: Path) -> str:
     if not path.exists():
         raise NetworkLoadError(
             f"network file not found: {path}. Give the path of a .pkl or .safetensors network file, "
-            "or a demo name (demo, demo-face, demo-sprite)"
+            "or a bundled name (cast-portrait, cast-sprite; untrained demos: demo-face, demo-sprite)"
         )
     if path.is_dir():
         raise NetworkLoadError(

@@ -1,0 +1,166 @@
+"""The cast networks: architecture, and which w rows read which factors of the cast.
+
+Row groups follow the editor's coarse / middle / fine thirds (`renderer.nets.contract.band_of_row`): every
+factor is read by exactly one group of rows, and every group lies inside one band, so a band (or a single
+group, e.g. the expression rows) taken from another character changes only its own factors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from renderer.cast.description import W_DIM
+from renderer.errors import CastmakerError
+from renderer.nets.contract import band_of_row
+
+
+class TrainingError(CastmakerError):
+    """A training run could not start, resume or finish (bad options, unreadable checkpoint, ...)."""
+
+
+@dataclass(frozen=True)
+class RowGroup:
+    """w rows that read the same factors (and so always take them from one character)."""
+
+    name: str
+    rows: tuple[int, ...]
+    factors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CastNetworkConfig:
+    """One trainable cast network: the generator kwargs, its drawing, its row groups and training defaults."""
+
+    name: str
+    arch: str  # "stylegan2" | "stylegan3"
+    init_kwargs: dict[str, Any]
+    drawing: str  # "portrait" | "walk-sheet"
+    groups: tuple[RowGroup, ...]
+    batch: int = 8
+    lr: float = 2e-3
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_ws(self) -> int:
+        return 1 + max(r for g in self.groups for r in g.rows)
+
+    def group_of_row(self) -> list[int]:
+        """Index into `groups` for every w row."""
+        out = [-1] * self.num_ws
+        for gi, g in enumerate(self.groups):
+            for r in g.rows:
+                out[r] = gi
+        return out
+
+    def group_of_factor(self, factor: str) -> int | None:
+        for gi, g in enumerate(self.groups):
+            if factor in g.factors:
+                return gi
+        return None
+
+    def check(self) -> None:
+        """Every row in exactly one group, every group inside one editor band."""
+        seen = sorted(r for g in self.groups for r in g.rows)
+        if seen != list(range(self.num_ws)):
+            raise TrainingError(f"{self.name}: row groups must cover rows 0-{self.num_ws - 1} once each, got {seen}")
+        for g in self.groups:
+            bands = {band_of_row(r, self.num_ws) for r in g.rows}
+            if len(bands) != 1:
+                raise TrainingError(f"{self.name}: row group {g.name!r} spans bands {sorted(bands)}")
+
+
+_MAPPING = {"num_layers": 4}  # 4 layers fit the seed → character rule far better than 2 (see mapping_fit)
+
+CAST_PORTRAIT = CastNetworkConfig(
+    name="cast-portrait",
+    arch="stylegan3",
+    init_kwargs={
+        "z_dim": W_DIM,
+        "c_dim": 0,
+        "w_dim": W_DIM,
+        "img_resolution": 128,
+        "img_channels": 3,
+        "mapping_kwargs": dict(_MAPPING),
+        "channel_base": 1024,
+        "channel_max": 64,
+        "magnitude_ema_beta": 0.999,
+    },
+    drawing="portrait",
+    groups=(
+        RowGroup("pose and build", (0, 1, 2), ("head_turn", "head_shape", "body_build")),
+        RowGroup("hair style", (3, 4, 5), ("hair_style",)),
+        RowGroup("expression", (6, 7, 8), ("expression",)),
+        RowGroup("eye shape", (9, 10), ("eye_shape",)),
+        RowGroup("colours", (11, 12, 13, 14, 15), ("hair", "skin", "eyes", "outfit", "background")),
+    ),
+    batch=8,
+    lr=2.5e-3,
+    description="JRPG bust portraits of the procedural cast (StyleGAN3-T, 128 px, 16 w rows)",
+)
+
+CAST_SPRITE = CastNetworkConfig(
+    name="cast-sprite",
+    arch="stylegan2",
+    init_kwargs={
+        "z_dim": W_DIM,
+        "c_dim": 0,
+        "w_dim": W_DIM,
+        "img_resolution": 128,
+        "img_channels": 3,
+        "mapping_kwargs": dict(_MAPPING),
+        "channel_base": 2048,
+        "channel_max": 64,
+        "num_fp16_res": 0,
+        "conv_clamp": 256,
+    },
+    drawing="walk-sheet",
+    groups=(
+        RowGroup("build", (0, 1), ("body_build", "head_shape")),
+        RowGroup("hair style", (2, 3), ("hair_style",)),
+        RowGroup("outfit", (4, 5, 6, 7), ("outfit_style",)),
+        RowGroup("colours", (8, 9, 10, 11), ("hair", "skin", "eyes", "outfit", "background")),
+    ),
+    batch=16,
+    lr=2e-3,
+    description="3x4 walk sheets of the procedural cast, 24-px frames (StyleGAN2, 128 px, 12 w rows)",
+)
+
+# A tiny configuration for tests and for checking the GPU script on a CPU.
+CAST_TINY = CastNetworkConfig(
+    name="cast-tiny",
+    arch="stylegan2",
+    init_kwargs={
+        "z_dim": W_DIM,
+        "c_dim": 0,
+        "w_dim": W_DIM,
+        "img_resolution": 32,
+        "img_channels": 3,
+        "mapping_kwargs": dict(_MAPPING),
+        "channel_base": 256,
+        "channel_max": 16,
+        "num_fp16_res": 0,
+        "conv_clamp": 256,
+    },
+    drawing="portrait",
+    groups=(
+        RowGroup("pose and build", (0, 1, 2), ("head_turn", "head_shape", "body_build", "hair_style")),
+        RowGroup("middle", (3, 4, 5), ("expression", "eye_shape")),
+        RowGroup("colours", (6, 7), ("hair", "skin", "eyes", "outfit", "background")),
+    ),
+    batch=4,
+    lr=2e-3,
+    description="a 32-px test network",
+)
+
+CONFIGS: dict[str, CastNetworkConfig] = {c.name: c for c in (CAST_PORTRAIT, CAST_SPRITE, CAST_TINY)}
+
+
+def get_config(name: str) -> CastNetworkConfig:
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise TrainingError(
+            f"unknown cast network {name!r}: choose one of {', '.join(n for n in CONFIGS if n != 'cast-tiny')}"
+        ) from None

@@ -1,0 +1,97 @@
+"""Turn a training checkpoint into an ordinary Castmaker network file (.safetensors).
+
+The file holds G_ema's synthesis, the fitted mapping network (stage 2) and w_avg, plus a `cast` record in
+its metadata: how it was made (command, kimg, seconds), its held-out scores and which rows read which
+factors. Every feature opens it like any other network; nothing else is needed to render it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from renderer.fileio import write_bytes_atomic
+from renderer.fingerprint import weights_fingerprint
+from renderer.loading.native import save_native
+from renderer.nets import build_generator, generator_kind
+from renderer.nets.mapping import MappingNetwork
+from renderer.network import Network
+from renderer.training.configs import CastNetworkConfig
+from renderer.training.mapping_fit import fit_mapping
+
+log = logging.getLogger(__name__)
+
+MAPPING_FILE = "mapping.pt"
+MAPPING_FIT = {"steps": 6000, "lr": 1.0, "seed": 1, "pool": 65536}
+
+
+def fitted_mapping(config: CastNetworkConfig, cache: Path | None) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The stage-2 mapping state dict and its scores, read from `cache` if present, else fitted (and saved)."""
+    if cache is not None and cache.is_file():
+        payload = torch.load(cache, map_location="cpu", weights_only=False)
+        return payload["state"], payload["scores"]
+    kwargs = dict(config.init_kwargs.get("mapping_kwargs", {}))
+    G = build_generator(config.arch, dict(config.init_kwargs))
+    mapping: MappingNetwork = G.mapping
+    log.info("fitting the mapping network (%s)", kwargs)
+    scores = fit_mapping(mapping, **MAPPING_FIT)
+    state = {k: v.detach().clone() for k, v in mapping.state_dict().items()}
+    payload = {"state": state, "scores": {"relative_mse": scores, "fit": dict(MAPPING_FIT)}}
+    if cache is not None:
+        buf = io.BytesIO()
+        torch.save(payload, buf)
+        write_bytes_atomic(cache, buf.getvalue())
+    return state, payload["scores"]
+
+
+def build_cast_network(
+    config: CastNetworkConfig,
+    synthesis_state: dict[str, torch.Tensor],
+    mapping_state: dict[str, torch.Tensor],
+    cast_record: dict[str, Any],
+) -> Network:
+    """A Network from trained synthesis weights and a fitted mapping (eval mode, no gradients)."""
+    G = build_generator(config.arch, dict(config.init_kwargs))
+    state = {f"synthesis.{k}": v for k, v in synthesis_state.items()}
+    state.update({f"mapping.{k}": v for k, v in mapping_state.items()})
+    G.load_state_dict(state, strict=True)
+    G.eval().requires_grad_(False)
+    return Network(
+        G=G,
+        kind=generator_kind(config.arch, config.init_kwargs),
+        arch={"arch": config.arch, "init_kwargs": dict(config.init_kwargs)},
+        fingerprint=weights_fingerprint(G.state_dict()),
+        name=config.name,
+        source=config.name,
+        extra={"cast": cast_record},
+    )
+
+
+def export_checkpoint(
+    checkpoint: dict[str, Any], config: CastNetworkConfig, out: Path, mapping_cache: Path | None, command: str
+) -> Network:
+    """Write the network file for a loaded checkpoint payload; returns the Network."""
+    g_ema = checkpoint["G_ema"]
+    synthesis = {k[len("synthesis.") :]: v for k, v in g_ema.items() if k.startswith("synthesis.")}
+    mapping_state, mapping_scores = fitted_mapping(config, mapping_cache)
+    history = checkpoint.get("history") or []
+    last = history[-1] if history else {}
+    record = {
+        "made_by": "castmaker train",
+        "command": command,
+        "network": config.name,
+        "description": config.description,
+        "kimg": round(checkpoint["nimg"] / 1000.0, 3),
+        "training_seconds": round(float(checkpoint.get("seconds", 0.0)), 1),
+        "heldout_psnr_db": {k: round(float(last[k]), 2) for k in ("psnr_plain", "psnr_mixed") if k in last},
+        "mapping_fit": mapping_scores,
+        "row_groups": [{"name": g.name, "rows": list(g.rows), "factors": list(g.factors)} for g in config.groups],
+        "latent_space": "castmaker-cast-1",
+    }
+    network = build_cast_network(config, synthesis, mapping_state, record)
+    save_native(network, out)
+    return network

@@ -1,0 +1,403 @@
+"""The resumable training loop for a cast network: w+ from the cast's factors → the cast's drawing.
+
+Stage 1 of two (stage 2, `mapping_fit`, fits z → w afterwards): the synthesis network learns to draw the
+character encoded in each row group's w (`batches`). Loss: L1 on the image plus L1 on 2× and 4× box-
+downsampled copies (the coarse terms pull layout and silhouettes in early). Adam; an exponential moving
+average of the weights (G_ema, as StyleGAN keeps) is what gets evaluated and shipped.
+
+Checkpoints are written atomically (temp file, fsync, replace) and hold everything a run needs to continue
+exactly: weights, G_ema, optimizer moments, the batch RandomState, counters and the score history. Ctrl+C
+stops at the next step boundary and saves. On the same device and thread count a resumed run computes the
+same steps as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from renderer.fileio import save_png, write_bytes_atomic
+from renderer.nets import build_generator
+from renderer.training.batches import Batch, drawing_function, heldout_batch, training_batch
+from renderer.training.configs import CastNetworkConfig, TrainingError, get_config
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+CHECKPOINT_FORMAT = "castmaker-training-checkpoint"
+EMA_KIMG = 2.0  # half-life of the weight average, in thousands of images
+EMA_RAMPUP = 0.1  # ... but never longer than this share of the images seen so far
+MAGNITUDE_BETA = 0.99  # StyleGAN3 input-magnitude EMA while training (faster than inference's 0.999)
+
+
+@dataclass
+class TrainOptions:
+    """What `python main.py train` was asked to do (stored in the checkpoint)."""
+
+    network: str = "cast-sprite"
+    kimg: float | None = None  # stop when this many thousand images have been seen in all
+    minutes: float | None = None  # stop after this many minutes of this invocation
+    device: str = "cpu"
+    outdir: str = "training-runs"
+    seed: int = 0
+    batch: int | None = None
+    lr: float | None = None
+    eval_every_s: float = 180.0
+    grid_every_s: float = 600.0
+    checkpoint_every_s: float = 300.0
+    heldout: int = 32
+
+
+@dataclass
+class TrainState:
+    """Everything a run needs to continue exactly."""
+
+    G: nn.Module
+    G_ema: nn.Module
+    optimizer: torch.optim.Optimizer
+    rng: np.random.RandomState
+    nimg: int = 0
+    step: int = 0
+    seconds: float = 0.0  # training wall time over all invocations
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def images_to_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:
+    """uint8 [N, H, W, 3] → float32 [N, 3, H, W] in [-1, 1]."""
+    t = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+    return t.permute(0, 3, 1, 2).to(torch.float32) / 127.5 - 1.0
+
+
+def tensor_to_images(x: torch.Tensor) -> np.ndarray:
+    """float [N, 3, H, W] in [-1, 1] → uint8 [N, H, W, 3] (rounded, clipped), as the renderer converts."""
+    y = (x.detach().to(torch.float32) * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+    return y.permute(0, 2, 3, 1).cpu().numpy()
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-image PSNR in dB between uint8 image stacks [N, H, W, C] (peak 255)."""
+    diff = a.astype(np.float64) - b.astype(np.float64)
+    mse = np.maximum(np.mean(np.square(diff), axis=(1, 2, 3)), 1e-10)
+    return 10.0 * np.log10(255.0**2 / mse)
+
+
+def synthesize(G: nn.Module, ws: torch.Tensor, update_magnitudes: bool = False) -> torch.Tensor:
+    """ws [N, num_ws, w_dim] → image [N, 3, H, W]; StyleGAN3 can update its input-magnitude EMAs on the way."""
+    syn = G.synthesis
+    if update_magnitudes and hasattr(syn, "layer_names"):
+        x = syn.input(ws[:, 0])
+        for i, name in enumerate(syn.layer_names):
+            x = getattr(syn, name)(x, ws[:, i + 1], noise_mode="const", update_emas=True)
+        return syn.state_to_image(x)
+    return syn(ws, noise_mode="const")
+
+
+def multiscale_l1(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L1 at full, half and quarter resolution (box filter), weights 1, 1/2, 1/4."""
+    loss = (out - target).abs().mean()
+    for k, weight in ((2, 0.5), (4, 0.25)):
+        loss = loss + weight * (F.avg_pool2d(out, k) - F.avg_pool2d(target, k)).abs().mean()
+    return loss
+
+
+def build_state(config: CastNetworkConfig, options: TrainOptions, device: torch.device) -> TrainState:
+    """A fresh run: seeded generator, output bias = mean target colour, calibrated StyleGAN3 magnitudes."""
+    torch.manual_seed(options.seed)
+    G = build_generator(config.arch, dict(config.init_kwargs)).to(device).train()
+    G.requires_grad_(False)
+    G.synthesis.requires_grad_(True)
+    rng = np.random.RandomState(options.seed)
+    probe = training_batch(np.random.RandomState(options.seed + 10_000), config, 16, drawing_function(config))
+    _init_output_bias(G, probe)
+    if hasattr(G.synthesis, "layer_names"):
+        _calibrate_magnitudes(G, torch.from_numpy(probe.ws).to(device))
+    for layer in G.synthesis.modules():
+        if hasattr(layer, "magnitude_ema_beta"):
+            layer.magnitude_ema_beta = MAGNITUDE_BETA
+    G_ema = copy.deepcopy(G).eval().requires_grad_(False)
+    lr = options.lr or config.lr
+    optimizer = torch.optim.Adam(G.synthesis.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-8)
+    return TrainState(G=G, G_ema=G_ema, optimizer=optimizer, rng=rng)
+
+
+def _init_output_bias(G: nn.Module, probe: Batch) -> None:
+    """Start from the mean colour of the targets instead of grey (measured: faster first steps)."""
+    mean = probe.images.reshape(-1, 3).astype(np.float64).mean(axis=0) / 127.5 - 1.0
+    syn = G.synthesis
+    with torch.no_grad():
+        if hasattr(syn, "layer_names"):  # StyleGAN3: the last layer is toRGB, scaled by output_scale
+            last = getattr(syn, syn.layer_names[-1])
+            last.bias.copy_(torch.as_tensor(mean / syn.output_scale, dtype=torch.float32))
+        else:  # StyleGAN2: toRGB outputs add up; the lowest block's bias carries the mean
+            syn.b4.torgb.bias.copy_(torch.as_tensor(mean, dtype=torch.float32))
+
+
+@torch.no_grad()
+def _calibrate_magnitudes(G: nn.Module, ws: torch.Tensor) -> None:
+    """Set each StyleGAN3 layer's magnitude_ema to its measured input mean square, layer by layer."""
+    syn = G.synthesis
+    x = syn.input(ws[:, 0])
+    for i, name in enumerate(syn.layer_names):
+        layer = getattr(syn, name)
+        layer.magnitude_ema.fill_(float(x.to(torch.float32).square().mean()))
+        x = layer(x, ws[:, i + 1], noise_mode="const")
+
+
+@torch.no_grad()
+def update_ema(state: TrainState, batch: int) -> None:
+    ema_nimg = min(EMA_KIMG * 1000, state.nimg * EMA_RAMPUP)
+    beta = 0.5 ** (batch / max(ema_nimg, 1e-8))
+    for p_ema, p in zip(state.G_ema.parameters(), state.G.parameters(), strict=True):
+        p_ema.copy_(p.detach().lerp(p_ema, beta))
+    for b_ema, b in zip(state.G_ema.buffers(), state.G.buffers(), strict=True):
+        b_ema.copy_(b)
+
+
+def train_step(state: TrainState, config: CastNetworkConfig, batch: Batch, device: torch.device) -> float:
+    """One optimizer step on `batch`; returns the loss."""
+    ws = torch.from_numpy(batch.ws).to(device)
+    target = images_to_tensor(batch.images, device)
+    out = synthesize(state.G, ws, update_magnitudes=True)
+    loss = multiscale_l1(out, target)
+    state.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    state.optimizer.step()
+    state.nimg += len(batch.ws)
+    state.step += 1
+    update_ema(state, len(batch.ws))
+    return float(loss.detach())
+
+
+@torch.no_grad()
+def render_batch(G: nn.Module, ws: np.ndarray, device: torch.device, chunk: int = 8) -> np.ndarray:
+    """uint8 [N, H, W, 3] renders of ws [N, num_ws, w_dim] (eval mode, constant noise)."""
+    outs = []
+    for i in range(0, len(ws), chunk):
+        outs.append(tensor_to_images(synthesize(G, torch.from_numpy(ws[i : i + chunk]).to(device))))
+    return np.concatenate(outs)
+
+
+def evaluate(G: nn.Module, heldout: dict[str, Batch], device: torch.device) -> dict[str, float]:
+    """Mean PSNR (dB) of G on each held-out batch."""
+    return {name: float(psnr(render_batch(G, b.ws, device), b.images).mean()) for name, b in heldout.items()}
+
+
+def sample_grid(G: nn.Module, batch: Batch, device: torch.device, count: int = 8) -> np.ndarray:
+    """uint8 image: targets on the top row, the network's renders below (nearest 2× for small nets)."""
+    renders = render_batch(G, batch.ws[:count], device)
+    top = np.concatenate(list(batch.images[:count]), axis=1)
+    bottom = np.concatenate(list(renders), axis=1)
+    grid = np.concatenate([top, bottom], axis=0)
+    scale = max(1, 256 // batch.images.shape[1])
+    return grid.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(path: Path, state: TrainState, config: CastNetworkConfig, options: TrainOptions) -> None:
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "version": 1,
+        "network": config.name,
+        "arch": {"arch": config.arch, "init_kwargs": config.init_kwargs},
+        "options": asdict(options),
+        "G": state.G.state_dict(),
+        "G_ema": state.G_ema.state_dict(),
+        "optimizer": state.optimizer.state_dict(),
+        "rng": state.rng.get_state(),
+        "torch_rng": torch.random.get_rng_state(),
+        "nimg": state.nimg,
+        "step": state.step,
+        "seconds": state.seconds,
+        "history": state.history,
+    }
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    write_bytes_atomic(path, buf.getvalue())
+
+
+def load_checkpoint(path: Path, device: torch.device) -> tuple[dict[str, Any], TrainState, CastNetworkConfig]:
+    """The saved options, the state to continue from, and the network config; TrainingError if unusable."""
+    if not path.is_file():
+        raise TrainingError(f"no checkpoint at {path}: give the {CHECKPOINT_NAME} a run wrote")
+    try:
+        payload = torch.load(path, map_location=device, weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is one clear error
+        raise TrainingError(f"{path} is not a readable training checkpoint ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise TrainingError(f"{path} is not a Castmaker training checkpoint")
+    config = get_config(payload["network"])
+    options = TrainOptions(**payload["options"])
+    state = build_state_shell(config, options, device)
+    state.G.load_state_dict(payload["G"])
+    state.G_ema.load_state_dict(payload["G_ema"])
+    state.optimizer.load_state_dict(payload["optimizer"])
+    state.rng.set_state(payload["rng"])
+    torch.random.set_rng_state(payload["torch_rng"])
+    state.nimg, state.step = int(payload["nimg"]), int(payload["step"])
+    state.seconds, state.history = float(payload["seconds"]), list(payload["history"])
+    return payload, state, config
+
+
+def build_state_shell(config: CastNetworkConfig, options: TrainOptions, device: torch.device) -> TrainState:
+    """Modules and optimizer of the right shapes (weights to be loaded from a checkpoint)."""
+    G = build_generator(config.arch, dict(config.init_kwargs)).to(device).train()
+    G.requires_grad_(False)
+    G.synthesis.requires_grad_(True)
+    for layer in G.synthesis.modules():
+        if hasattr(layer, "magnitude_ema_beta"):
+            layer.magnitude_ema_beta = MAGNITUDE_BETA
+    G_ema = copy.deepcopy(G).eval().requires_grad_(False)
+    optimizer = torch.optim.Adam(G.synthesis.parameters(), lr=options.lr or config.lr, betas=(0.9, 0.99), eps=1e-8)
+    return TrainState(G=G, G_ema=G_ema, optimizer=optimizer, rng=np.random.RandomState(options.seed))
+
+
+# ----------------------------------------------------------------------------- the loop
+
+
+@dataclass
+class Progress:
+    kimg: float
+    loss: float
+    psnr: float | None
+    eta_s: float | None
+
+
+def run_training(
+    options: TrainOptions,
+    resume: Path | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    max_steps: int | None = None,
+) -> Path:
+    """Train until options.kimg / options.minutes (or max_steps); returns the checkpoint path.
+
+    Resuming keeps the checkpoint's network, seed, batch size and learning rate; kimg / minutes / outdir
+    come from `options`. KeyboardInterrupt is caught at a step boundary: the checkpoint is saved, then re-raised.
+    """
+    device = torch.device(options.device)
+    if resume is not None:
+        saved, state, config = load_checkpoint(Path(resume), device)
+        keep = {k: saved["options"][k] for k in ("network", "seed", "batch", "lr")}
+        options = TrainOptions(**{**asdict(options), **keep})
+    else:
+        config = get_config(options.network)
+        state = None
+    outdir = Path(options.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    ckpt = outdir / CHECKPOINT_NAME
+    if resume is None and ckpt.exists():
+        raise TrainingError(
+            f"{ckpt} already exists: continue it with --resume {ckpt}, or choose another --outdir"
+        )
+    if state is None:
+        state = build_state(config, options, device)
+    batch_size = options.batch or config.batch
+    draw = drawing_function(config)
+    heldout = {
+        "plain": heldout_batch(config, options.heldout, mixed=False),
+        "mixed": heldout_batch(config, options.heldout, mixed=True),
+    }
+    target_nimg = None if options.kimg is None else int(options.kimg * 1000)
+    deadline = None if options.minutes is None else time.monotonic() + 60.0 * options.minutes
+    log_path = outdir / "log.csv"
+    last_eval = last_grid = last_ckpt = time.monotonic()
+    start_nimg, start_time = state.nimg, time.monotonic()
+    losses: list[float] = []
+    latest_psnr: float | None = state.history[-1]["psnr_plain"] if state.history else None
+
+    def done() -> bool:
+        if target_nimg is not None and state.nimg >= target_nimg:
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return True
+        return max_steps is not None and state.step - start_step >= max_steps
+
+    def checkpoint_now() -> None:
+        save_checkpoint(ckpt, state, config, options)
+
+    def eval_now() -> None:
+        nonlocal latest_psnr
+        scores = evaluate(state.G_ema, heldout, device)
+        latest_psnr = scores["plain"]
+        row = {
+            "kimg": state.nimg / 1000.0,
+            "seconds": state.seconds,
+            "loss": float(np.mean(losses[-50:])) if losses else float("nan"),
+            "psnr_plain": scores["plain"],
+            "psnr_mixed": scores["mixed"],
+        }
+        state.history.append(row)
+        _append_csv(log_path, row)
+        log.info("kimg %.2f  loss %.4f  held-out PSNR %.2f dB (mixed %.2f dB)", row["kimg"], row["loss"], scores["plain"], scores["mixed"])
+
+    def grid_now() -> None:
+        grid = sample_grid(state.G_ema, heldout["mixed"], device)
+        save_png(outdir / f"samples-{state.nimg // 1000:05d}kimg.png", grid)
+        save_png(outdir / "samples-latest.png", grid)
+
+    start_step = state.step
+    t_prev = time.monotonic()
+    try:
+        while not done():
+            batch = training_batch(state.rng, config, batch_size, draw)
+            losses.append(train_step(state, config, batch, device))
+            now = time.monotonic()
+            state.seconds += now - t_prev
+            t_prev = now
+            if now - last_eval >= options.eval_every_s:
+                eval_now()
+                last_eval = time.monotonic()
+            if now - last_grid >= options.grid_every_s:
+                grid_now()
+                last_grid = time.monotonic()
+            if now - last_ckpt >= options.checkpoint_every_s:
+                checkpoint_now()
+                last_ckpt = time.monotonic()
+            if on_progress is not None:
+                on_progress(Progress(state.nimg / 1000.0, losses[-1], latest_psnr, _eta(state, start_nimg, start_time, target_nimg, deadline)))
+    except KeyboardInterrupt:
+        checkpoint_now()
+        log.warning("interrupted: checkpoint saved at %.2f kimg in %s", state.nimg / 1000.0, ckpt)
+        raise
+    eval_now()
+    grid_now()
+    checkpoint_now()
+    return ckpt
+
+
+def _eta(state: TrainState, start_nimg: int, start_time: float, target: int | None, deadline: float | None) -> float | None:
+    now = time.monotonic()
+    if deadline is not None:
+        left = deadline - now
+    else:
+        left = math.inf
+    if target is not None and state.nimg > start_nimg:
+        rate = (state.nimg - start_nimg) / max(now - start_time, 1e-9)
+        left = min(left, (target - state.nimg) / rate)
+    return None if math.isinf(left) else max(left, 0.0)
+
+
+def _append_csv(path: Path, row: dict[str, float]) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+        fh.flush()
+        os.fsync(fh.fileno())

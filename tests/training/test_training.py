@@ -1,0 +1,129 @@
+"""Training on the procedural cast: batches, the tiny loop, exact resume, export, the mapping fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from renderer.cast import description as d
+from renderer.training import batches as B
+from renderer.training import trainer as T
+from renderer.training.configs import CAST_PORTRAIT, CAST_SPRITE, CAST_TINY, TrainingError, get_config
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_configs_cover_every_row_once_inside_one_band():
+    for config in (CAST_PORTRAIT, CAST_SPRITE, CAST_TINY):
+        config.check()
+    assert CAST_PORTRAIT.num_ws == 16 and CAST_SPRITE.num_ws == 12
+    with pytest.raises(TrainingError, match="cast-portrait"):
+        get_config("cast-potrait")
+
+
+def test_compose_reads_each_factor_from_its_row_group():
+    a, b = (d.random_character(np.random.RandomState(s)) for s in (1, 2))
+    a, b = d.with_factor(a, expression=1, hair_style=0), d.with_factor(b, expression=3, hair_style=5)
+    fa, fb = d.encode(a).astype(np.float64), d.encode(b).astype(np.float64)
+    groups = [fa if g.name != "expression" else fb for g in CAST_PORTRAIT.groups]
+    ws, c = B.compose(CAST_PORTRAIT, groups)
+    assert c.expression == 3 and c.hair_style == 0 and c.hair == pytest.approx(a.hair)
+    assert ws.shape == (16, d.W_DIM)
+    np.testing.assert_allclose(ws[6, : d.FACTOR_DIMS], d.W_GAIN * fb, rtol=1e-6)
+    np.testing.assert_allclose(ws[0, : d.FACTOR_DIMS], d.W_GAIN * fa, rtol=1e-6)
+
+
+def test_training_batches_are_deterministic_and_mixed():
+    draw = B.drawing_function(CAST_TINY)
+    one = B.training_batch(np.random.RandomState(5), CAST_TINY, 24, draw)
+    two = B.training_batch(np.random.RandomState(5), CAST_TINY, 24, draw)
+    np.testing.assert_array_equal(one.ws, two.ws)
+    np.testing.assert_array_equal(one.images, two.images)
+    assert one.images.shape == (24, 32, 32, 3) and one.images.dtype == np.uint8
+    differing = [not np.allclose(ws[0], ws[-1], atol=0.5) for ws in one.ws]
+    assert any(differing) and not all(differing)  # some samples band-mixed, some one character
+
+
+def test_heldout_mixed_batch_takes_bands_from_three_characters():
+    plain = B.heldout_batch(CAST_PORTRAIT, 2, mixed=False)
+    mixed = B.heldout_batch(CAST_PORTRAIT, 2, mixed=True)
+    assert np.allclose(plain.ws[0, 0], plain.ws[0, 15])
+    assert not np.allclose(mixed.ws[0, 0], mixed.ws[0, 8]) and not np.allclose(mixed.ws[0, 8], mixed.ws[0, 15])
+
+
+def test_psnr_of_known_images():
+    a = np.zeros((1, 4, 4, 3), np.uint8)
+    b = a.copy()
+    b[0, 0, 0, 0] = 16  # MSE = 256 / 48
+    assert T.psnr(a, b)[0] == pytest.approx(10 * np.log10(255**2 / (256 / 48)))
+
+
+def _options(tmp_path, **kw) -> T.TrainOptions:
+    base = dict(network="cast-tiny", outdir=str(tmp_path), eval_every_s=1e9, grid_every_s=1e9, heldout=4)
+    base.update(kw)
+    return T.TrainOptions(**base)
+
+
+def test_tiny_training_lowers_the_loss(tmp_path):
+    config = CAST_TINY
+    options = _options(tmp_path)
+    state = T.build_state(config, options, torch.device("cpu"))
+    draw = B.drawing_function(config)
+    fixed = B.training_batch(np.random.RandomState(123), config, 8, draw)
+    ws, target = torch.from_numpy(fixed.ws), T.images_to_tensor(fixed.images, torch.device("cpu"))
+    with torch.no_grad():
+        before = float(T.multiscale_l1(T.synthesize(state.G, ws), target))
+    for _ in range(30):
+        T.train_step(state, config, B.training_batch(state.rng, config, 8, draw), torch.device("cpu"))
+    with torch.no_grad():
+        after = float(T.multiscale_l1(T.synthesize(state.G, ws), target))
+    assert after < 0.8 * before, (before, after)
+
+
+def test_resume_continues_exactly(tmp_path):
+    straight = T.run_training(_options(tmp_path / "a"), max_steps=4)
+    half = T.run_training(_options(tmp_path / "b"), max_steps=2)
+    resumed = T.run_training(_options(tmp_path / "b"), resume=half, max_steps=2)
+    _, s1, _ = T.load_checkpoint(straight, torch.device("cpu"))
+    _, s2, _ = T.load_checkpoint(resumed, torch.device("cpu"))
+    assert s1.step == s2.step == 4 and s1.nimg == s2.nimg
+    for (name, p1), p2 in zip(s1.G.state_dict().items(), s2.G.state_dict().values(), strict=True):
+        assert torch.equal(p1, p2), name
+    for p1, p2 in zip(s1.G_ema.state_dict().values(), s2.G_ema.state_dict().values(), strict=True):
+        assert torch.equal(p1, p2)
+
+
+def test_a_run_never_overwrites_an_existing_checkpoint(tmp_path):
+    T.run_training(_options(tmp_path), max_steps=1)
+    with pytest.raises(TrainingError, match="--resume"):
+        T.run_training(_options(tmp_path), max_steps=1)
+
+
+def test_unreadable_checkpoint_is_one_clear_error(tmp_path):
+    bad = tmp_path / "checkpoint.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(TrainingError, match="not a readable training checkpoint"):
+        T.load_checkpoint(bad, torch.device("cpu"))
+    with pytest.raises(TrainingError, match="no checkpoint"):
+        T.load_checkpoint(tmp_path / "missing.pt", torch.device("cpu"))
+
+
+def test_interrupt_saves_a_checkpoint_first(tmp_path):
+    calls = []
+
+    def interrupt(progress):
+        calls.append(progress)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        T.run_training(_options(tmp_path), on_progress=interrupt, max_steps=10)
+    _, state, _ = T.load_checkpoint(tmp_path / T.CHECKPOINT_NAME, torch.device("cpu"))
+    assert state.step == 2
