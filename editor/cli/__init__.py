@@ -25,7 +25,7 @@ COMMANDS = {
     "cast": "editor.cli.cmd_cast",
 }
 # options that may stand before or after the subcommand: `main.py --network X view` == `main.py view --network X`
-_SHARED_OPTIONS = {"network": "demo-face", "device": "auto"}
+_SHARED_OPTIONS = {"network": "cast-portrait", "device": "auto"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="castmaker", description="Art-direct StyleGAN networks and export RPG Maker characters.")
     parser.add_argument(
-        "--network", dest="global_network", default=None, help="network file (.pkl/.safetensors) or demo-face / demo-sprite"
+        "--network", dest="global_network", default=None, help="network file (.pkl/.safetensors), cast-portrait / cast-sprite, or demo-face / demo-sprite"
     )
     parser.add_argument("--device", dest="global_device", default=None, help="auto | cpu | cuda | mps")
     parser.add_argument("--session", default=None, metavar="FILE", help="open a saved .castmaker-session in the editor")
@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _merge_shared_options(args: argparse.Namespace) -> None:
+    args.network_given = getattr(args, "network", None) is not None or args.global_network is not None
     for name, default in _SHARED_OPTIONS.items():
         if getattr(args, name, None) is None:
             global_value = getattr(args, f"global_{name}")

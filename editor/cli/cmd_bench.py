@@ -22,7 +22,7 @@ def _step_list(text: str) -> tuple[int, ...]:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure mapping, synthesis, incremental and thumbnail timings")
-    p.add_argument("--network", default="demo-face", help="network file or demo-face / demo-sprite")
+    p.add_argument("--network", default="cast-portrait", help="network file, cast-portrait / cast-sprite, or demo-face / demo-sprite")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per measurement (median is reported)")
@@ -39,6 +39,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--targets", type=int, default=None, help="--projection: number of random targets")
     p.add_argument("--loss", choices=["auto", "pixel", "ssim", "disc", "lpips"], default=None, help="--projection: loss")
     p.add_argument("--vgg", default=None, help="--projection: local VGG16 weights for LPIPS")
+    p.add_argument(
+        "--cast",
+        action="store_true",
+        help="cast networks: fidelity and band purity against the procedural cast (both bundled networks by default)",
+    )
+    p.add_argument("--count", type=int, default=256, help="--cast: held-out characters")
     p.add_argument("--official", default=None, metavar="DIR", help="NVlabs/stylegan3 checkout for a side-by-side CPU timing")
     p.add_argument("--fp32", action="store_true", help="CUDA: run fp16 layers in float32 too")
     p.add_argument("--channels-last", action="store_true", help="CUDA: channels-last weights")
@@ -108,7 +114,24 @@ def format_table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _cast_bench(args: argparse.Namespace) -> int:
+    from renderer import load_network
+    from renderer.engine.device import pick_device
+    from renderer.training.quality import run_cast_bench
+
+    if args.count < 1:
+        raise CastmakerError(f"--count {args.count} must be 1 or more")
+    names = [args.network] if args.network_given else ["cast-portrait", "cast-sprite"]
+    device = str(pick_device(args.device))
+    for name in names:
+        for line in run_cast_bench(load_network(name), args.count, device):
+            print(line, flush=True)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.cast:
+        return _cast_bench(args)
     if args.ui:
         return _delegate("ui", args)
     if args.projection:

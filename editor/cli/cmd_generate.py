@@ -64,7 +64,11 @@ def run(args: argparse.Namespace) -> int:
     made = []
     with tqdm(total=len(seeds), unit="character", desc="generate", dynamic_ncols=True) as bar:
         for seed, name in zip(seeds, names, strict=True):
-            steps = tqdm(total=pipeline.projection_config.steps, desc=f"project seed {seed}", unit="step", leave=False)
+            projects = config.portrait_base == "projection"  # shared-latent portraits need no projection
+            steps = tqdm(
+                total=pipeline.projection_config.steps, desc=f"project seed {seed}", unit="step", leave=False,
+                disable=not projects,
+            )
 
             def on_progress(p, steps=steps):  # noqa: ANN001
                 steps.n = p.step

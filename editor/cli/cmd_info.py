@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="describe a network: kind, sizes, fingerprint, layer table")
-    p.add_argument("path", help="network file, or demo / demo-face / demo-sprite")
+    p.add_argument("path", help="network file, cast-portrait / cast-sprite, or demo / demo-face / demo-sprite")
 
 
 _FORMATS = {
@@ -35,6 +35,31 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], right
     return [line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]]
 
 
+def cast_summary(network: Network) -> list[tuple[str, object]]:
+    """How a Castmaker cast network was made (its file's cast record), as `info` lines."""
+    record = network.extra.get("cast")
+    if not record:
+        return []
+    scores = record.get("heldout_psnr_db", {})
+    mapping = record.get("mapping_fit", {}).get("relative_mse", {})
+    lines: list[tuple[str, object]] = [
+        ("made by", f"Castmaker, trained on its procedural cast: {record.get('description', '')}"),
+        ("training", f"{record.get('kimg', '?')} kimg in {float(record.get('training_seconds', 0)) / 3600:.2f} h"),
+        ("command", record.get("command", "?")),
+        (
+            "held-out PSNR",
+            f"{scores.get('psnr_plain', float('nan')):.2f} dB, band-mixed {scores.get('psnr_mixed', float('nan')):.2f} dB "
+            "(network against the cast's own drawing)",
+        ),
+    ]
+    if mapping:
+        lines.append(("mapping fit", f"relative MSE {mapping.get('all', float('nan')):.3f} (z -> the cast's seed rule)"))
+    for g in record.get("row_groups", []):
+        rows = g["rows"]
+        lines.append((f"rows {rows[0]}-{rows[-1]}", f"{g['name']}: {', '.join(g['factors'])}"))
+    return lines
+
+
 def describe(network: Network) -> list[str]:
     """The lines `info` prints for a loaded network."""
     from renderer.nets.contract import band_of_row
@@ -43,6 +68,8 @@ def describe(network: Network) -> list[str]:
     kind = network.kind + ("  (untrained demo network)" if network.is_demo else "")
     fmt = network.extra.get("format", "")
     source = "built into Castmaker (no file)" if network.is_demo else _FORMATS.get(fmt, fmt or "?")
+    if network.bundled:
+        source += ", bundled with Castmaker"
     if fmt == "official-pickle":
         source += f", generator {network.extra.get('generator_key', 'G_ema')}"
     if network.arch.get("source_repo"):
@@ -68,6 +95,7 @@ def describe(network: Network) -> list[str]:
     ]
     for text in network.extra.get("module_src", []):
         summary.append(("embedded code", f"{text} (kept as text, never run)"))
+    summary += cast_summary(network)
     width = max(len(k) for k, _ in summary)
     lines = [f"{k.ljust(width)}  {v}" for k, v in summary]
     steps = list(getattr(G.synthesis, "steps", []))

@@ -14,7 +14,7 @@ from renderer.errors import ProjectionError
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("project", help="project an image into w-space")
-    p.add_argument("--network", default="demo-face", help="network file or demo-face / demo-sprite")
+    p.add_argument("--network", default="cast-portrait", help="network file, cast-portrait / cast-sprite, or demo-face / demo-sprite")
     p.add_argument("--target", required=True, help="target image file")
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--space", choices=["w", "wplus"], default="w")

@@ -17,7 +17,7 @@ from renderer.errors import LatentError
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("render", help="render seeds or a w file to PNGs")
-    p.add_argument("--network", default="demo-face", help="network file or demo-face / demo-sprite")
+    p.add_argument("--network", default="cast-portrait", help="network file, cast-portrait / cast-sprite, or demo-face / demo-sprite")
     p.add_argument("--seeds", default=None, help="seed list, e.g. 0-3,7")
     p.add_argument("--trunc", default="0.7", help="truncation psi (any number, e.g. 0.7 or 1.5)")
     p.add_argument("--trunc-cutoff", type=int, default=None, help="truncate only rows below N")

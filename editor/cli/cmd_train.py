@@ -2,34 +2,38 @@
 
     python main.py train cast-sprite --minutes 60 [--outdir DIR] [--device auto|cpu|cuda|mps] [--threads N]
     python main.py train cast-sprite --resume DIR/checkpoint.pt --kimg 200
-    python main.py train cast-sprite --resume DIR/checkpoint.pt --export cast-sprite.safetensors --kimg 0
+    python main.py train all --kimg 400 --device cuda --bundle      # both networks, then ship them
 
 Every run writes DIR/checkpoint.pt (atomic, resumable), DIR/log.csv (kimg, loss, held-out PSNR) and sample
 grids DIR/samples-*.png (targets above, the network below); at the end it writes DIR/<network>.safetensors,
-an ordinary network file. Ctrl+C saves the checkpoint first.
+an ordinary network file. Both networks share one fitted mapping (OUT/mapping.pt), so a seed is the same
+character in both. `--bundle` copies the files into resources/networks/ and re-derives the bundled presets.
+Ctrl+C saves the checkpoint first.
 """
 
 from __future__ import annotations
 
 import argparse
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
-from renderer.errors import CastmakerError
+NETWORKS = ("cast-sprite", "cast-portrait")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a cast network (cast-portrait / cast-sprite) on the procedural cast")
-    p.add_argument("network", choices=["cast-portrait", "cast-sprite", "cast-tiny"], help="which network to train")
+    p = sub.add_parser("train", help="train a cast network (cast-portrait / cast-sprite / all) on the procedural cast")
+    p.add_argument("network", choices=[*NETWORKS, "all", "cast-tiny"], help="which network to train (all: both)")
     stop = p.add_mutually_exclusive_group()
     stop.add_argument("--kimg", type=float, default=None, help="stop when this many thousand images were seen in all")
-    stop.add_argument("--minutes", type=float, default=None, help="stop after this many minutes of this run")
+    stop.add_argument("--minutes", type=float, default=None, help="stop after this many minutes (per network)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (auto: CUDA, then MPS, then the CPU)")
-    p.add_argument("--resume", default=None, metavar="CKPT", help="continue from a checkpoint.pt")
-    p.add_argument("--outdir", default=None, metavar="DIR", help="where to write (default training-runs/<network>)")
-    p.add_argument("--export", default=None, metavar="FILE", help="also write the network here (.safetensors)")
-    p.add_argument("--mapping", default=None, metavar="FILE", help="fitted mapping to reuse (default DIR/mapping.pt)")
+    p.add_argument("--resume", default=None, metavar="CKPT", help="continue from a checkpoint.pt (one network)")
+    p.add_argument("--outdir", default="training-runs", metavar="DIR", help="runs go to DIR/<network> (default training-runs)")
+    p.add_argument("--export", default=None, metavar="FILE", help="write the network here (default DIR/<network>/<network>.safetensors)")
+    p.add_argument("--mapping", default=None, metavar="FILE", help="fitted mapping to (re)use (default DIR/mapping.pt)")
+    p.add_argument("--bundle", action="store_true", help="install the results as Castmaker's bundled networks and presets")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: 1 on a 2-core machine, else cores-1)")
     p.add_argument("--seed", type=int, default=0, help="random seed of a new run")
     p.add_argument("--batch", type=int, default=None, help="batch size of a new run (default per network)")
@@ -41,11 +45,33 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     import torch
+
+    from renderer.training.configs import TrainingError
+
+    if (args.kimg is not None and args.kimg < 0) or (args.minutes is not None and args.minutes < 0):
+        raise TrainingError("--kimg and --minutes must not be negative")
+    if args.kimg is None and args.minutes is None:
+        raise TrainingError("say how long to train: --kimg K (total thousands of images) or --minutes M")
+    names = list(NETWORKS) if args.network == "all" else [args.network]
+    if len(names) > 1 and (args.resume or args.export):
+        raise TrainingError("--resume and --export name one network's files: train one network at a time with them")
+    cores = os.cpu_count() or 1
+    torch.set_num_threads(max(1, args.threads or (1 if cores <= 2 else cores - 1)))
+    root = Path(args.outdir)
+    mapping = Path(args.mapping) if args.mapping else root / "mapping.pt"
+    files = [train_one(args, name, root / name, mapping) for name in names]
+    if args.bundle:
+        bundle(files)
+    return 0
+
+
+def train_one(args: argparse.Namespace, name: str, outdir: Path, mapping: Path) -> Path:
+    """Train (or continue) one network, then export it; returns the network file."""
+    import torch
     from tqdm import tqdm
 
     from renderer.engine.device import pick_device
-    from renderer.training.configs import TrainingError
-    from renderer.training.finalize import MAPPING_FILE, export_checkpoint
+    from renderer.training.finalize import export_checkpoint
     from renderer.training.trainer import (
         CHECKPOINT_NAME,
         Progress,
@@ -54,28 +80,22 @@ def run(args: argparse.Namespace) -> int:
         run_training,
     )
 
-    if args.kimg is not None and args.kimg < 0 or args.minutes is not None and args.minutes < 0:
-        raise TrainingError("--kimg and --minutes must not be negative")
-    if args.kimg is None and args.minutes is None:
-        raise TrainingError("say how long to train: --kimg K (total thousands of images) or --minutes M")
-    cores = os.cpu_count() or 1
-    threads = args.threads or (1 if cores <= 2 else cores - 1)
-    torch.set_num_threads(max(1, threads))
-    device = str(pick_device(args.device))
-    outdir = Path(args.outdir or Path("training-runs") / args.network)
+    resume = Path(args.resume) if args.resume else None
     options = TrainOptions(
-        network=args.network,
+        network=name,
         kimg=args.kimg,
         minutes=args.minutes,
-        device=device,
+        device=str(pick_device(args.device)),
         outdir=str(outdir),
         seed=args.seed,
         batch=args.batch,
         eval_every_s=args.eval_every,
         grid_every_s=args.grid_every,
     )
-    total = None if args.kimg is None else args.kimg
-    bar = tqdm(total=total, unit="kimg", desc=args.network, dynamic_ncols=True, bar_format=_BAR if total else _COUNTER)
+    if resume is None and (outdir / CHECKPOINT_NAME).exists() and args.network == "all":
+        resume = outdir / CHECKPOINT_NAME  # `train all` continues what an earlier `train all` left
+    total = args.kimg
+    bar = tqdm(total=total, desc=name, dynamic_ncols=True, bar_format=_BAR if total else _COUNTER)
 
     def show(p: Progress) -> None:
         bar.n = round(p.kimg, 3)
@@ -84,11 +104,11 @@ def run(args: argparse.Namespace) -> int:
         bar.set_postfix_str(f"loss {p.loss:.4f}  held-out PSNR {psnr}  ETA {eta}", refresh=True)
 
     try:
-        ckpt = run_training(options, resume=Path(args.resume) if args.resume else None, on_progress=show)
+        ckpt = run_training(options, resume=resume, on_progress=show)
     except KeyboardInterrupt:
         bar.close()
         sys.stderr.write(f"castmaker: interrupted; continue with --resume {outdir / CHECKPOINT_NAME}\n")
-        return 130
+        raise
     finally:
         bar.close()
     payload, state, config = load_checkpoint(ckpt, torch.device("cpu"))
@@ -98,14 +118,27 @@ def run(args: argparse.Namespace) -> int:
         f"{last.get('psnr_plain', float('nan')):.2f} dB (band-mixed {last.get('psnr_mixed', float('nan')):.2f} dB)"
     )
     out = Path(args.export) if args.export else outdir / f"{config.name}.safetensors"
-    mapping = Path(args.mapping) if args.mapping else outdir / MAPPING_FILE
     command = "python main.py train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    try:
-        network = export_checkpoint(payload, config, out, mapping, command)
-    except CastmakerError:
-        raise
+    network = export_checkpoint(payload, config, out, mapping, command)
     print(f"wrote {out} (fingerprint {network.fingerprint[:12]}); checkpoint {ckpt}")
-    return 0
+    return out
+
+
+def bundle(files: list[Path]) -> None:
+    """Copy network files into resources/networks/ and re-derive the bundled cast presets."""
+    from editor.pipeline.make_cast_presets import main as make_presets
+    from renderer.loading import BUNDLED_DIR, BUNDLED_NETWORKS
+
+    for f in files:
+        name = f.stem
+        if name not in BUNDLED_NETWORKS:
+            continue
+        target = BUNDLED_DIR / BUNDLED_NETWORKS[name]
+        tmp = target.with_suffix(".tmp")
+        shutil.copyfile(f, tmp)
+        tmp.replace(target)
+        print(f"bundled {target}")
+    make_presets([])
 
 
 _BAR = "{desc}: {n:.2f}/{total} kimg |{bar}| {elapsed} {postfix}"

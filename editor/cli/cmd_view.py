@@ -9,7 +9,7 @@ from pathlib import Path
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("view", help="open the live imgui viewer")
-    p.add_argument("--network", default="demo-face", help="network file or demo-face / demo-sprite")
+    p.add_argument("--network", default="cast-portrait", help="network file, cast-portrait / cast-sprite, or demo-face / demo-sprite")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     p.add_argument(
         "--screenshot", default=None, metavar="PNG", help="render N frames, save a screenshot, exit"

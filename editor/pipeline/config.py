@@ -21,6 +21,7 @@ from editor.sprites.head import UPSCALE_METHODS
 CONFIG_FORMAT = "castmaker-pipeline"
 CONFIG_VERSION = 1
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "resources" / "pipeline" / "default.json"
+DEMO_CONFIG = DEFAULT_CONFIG.with_name("demo.json")  # the untrained demo networks, portrait by projection
 PORTRAIT_BASES = ("projection", "shared-latent")
 PROJECTION_KEYS = {
     "steps", "space", "stabilize", "loss", "vgg_path", "seed", "lr", "noise_ramp", "initial_noise",
@@ -354,7 +355,7 @@ def parse_config(data: Any, base_dir: Path, source: str = "<config>") -> Pipelin
 
 
 def load_config(path: str | os.PathLike | None = None) -> PipelineConfig:
-    """Read and check a pipeline config file (default: the demo networks' config in resources/)."""
+    """Read and check a pipeline config file (default: resources/pipeline/default.json, the cast networks)."""
     p = Path(path).expanduser() if path is not None else DEFAULT_CONFIG
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
@@ -365,3 +366,12 @@ def load_config(path: str | os.PathLike | None = None) -> PipelineConfig:
     except json.JSONDecodeError as exc:
         raise PipelineError(f"pipeline config {p} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
     return parse_config(data, p.resolve().parent, str(p))
+
+
+def config_for_sprite_network(network_name: str | None) -> PipelineConfig:
+    """The shipped config whose sprite network is `network_name` (the demo grid for demo-sprite), else the default.
+
+    The editor's walk-sheet export cuts a sprite canvas on this config's grid.
+    """
+    demo = load_config(DEMO_CONFIG)
+    return demo if network_name == demo.sprite_network else load_config()

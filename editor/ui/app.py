@@ -16,7 +16,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-DEFAULT_NETWORK = "demo-face"
+DEFAULT_NETWORK = "cast-portrait"
 SCREENSHOT_TIMEOUT_S = 600.0
 STYLE_SHEET = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
 

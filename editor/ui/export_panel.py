@@ -37,11 +37,12 @@ _job_numbers = itertools.count(1)
 PREVIEW_WIDTH = 320
 
 
-def build_export_images(recipe, presets, fingerprint: str, walk_sheet: bool = False):
+def build_export_images(recipe, presets, fingerprint: str, walk_sheet: bool = False, network_name: str | None = None):
     """Worker job: the sheet and the face set (the mix, then the mix with each expression preset).
 
     With `walk_sheet`, the mix is a sprite network's walk canvas: it is cut into frames and cleaned with
-    the pipeline config's grid and cleanup settings (as `generate` does). Otherwise the mix is one still
+    the grid and cleanup settings of the shipped pipeline config for `network_name` (as `generate` does: the demo
+    config for demo-sprite, the default one otherwise). Otherwise the mix is one still
     frame repeated in every direction and pattern.
     """
 
@@ -57,10 +58,10 @@ def build_export_images(recipe, presets, fingerprint: str, walk_sheet: bool = Fa
                 return None
             faces.append(engine.render(apply_preset(recipe, preset, fingerprint)).image)
         if walk_sheet:
-            from editor.pipeline import load_config
+            from editor.pipeline.config import config_for_sprite_network
             from editor.sprites import clean_frames
 
-            cfg = load_config()
+            cfg = config_for_sprite_network(network_name)
             frames = clean_frames(_rgba(base)[:, :, :3], cfg.grid, cfg.cleanup)
             sheet = character_sheet(frames, (cfg.sheet.cell_width, cfg.sheet.cell_height), cfg.sheet.scale)
         else:
@@ -233,7 +234,9 @@ class ExportPanel(QWidget):
             return None
         self.job_id = f"export-{next(_job_numbers)}"
         self.result.setText("Rendering the sheet and face set…")
-        job = build_export_images(win.recipe, presets, self.info.fingerprint, self.walk_sheet.isChecked())
+        job = build_export_images(
+            win.recipe, presets, self.info.fingerprint, self.walk_sheet.isChecked(), network_name=self.info.name
+        )
         win.worker.submit_job(self.job_id, job)
         self._update_buttons()
         return self.job_id

@@ -188,8 +188,10 @@ class MainWindow(QMainWindow):
             file_menu, "Open network…", self.choose_network, QKeySequence.StandardKey.Open
         )
         self.recent_menu = file_menu.addMenu("Recent networks")
-        self._action(file_menu, "Load demo-face", lambda: self.open_network("demo-face"))
-        self._action(file_menu, "Load demo-sprite", lambda: self.open_network("demo-sprite"))
+        self._action(file_menu, "Load cast-portrait", lambda: self.open_network("cast-portrait"))
+        self._action(file_menu, "Load cast-sprite", lambda: self.open_network("cast-sprite"))
+        self._action(file_menu, "Load demo-face (untrained)", lambda: self.open_network("demo-face"))
+        self._action(file_menu, "Load demo-sprite (untrained)", lambda: self.open_network("demo-sprite"))
         file_menu.addSeparator()
         self._action(file_menu, "Open session…", self.choose_session_to_open, "Ctrl+Shift+O")
         self._action(file_menu, "Save session…", self.choose_session_to_save, QKeySequence.StandardKey.Save)

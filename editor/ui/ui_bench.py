@@ -177,7 +177,7 @@ def _drive(win, seconds: float, loop_cls, timer_cls, error_cls) -> UiBenchResult
 
 def run_ui_bench(args: argparse.Namespace) -> int:
     """CLI entry (`bench --ui [--network N] [--device D] [--json]`): prints the numbers, returns 0."""
-    network = getattr(args, "network", None) or "demo-face"
+    network = getattr(args, "network", None) or "cast-portrait"
     device = getattr(args, "device", None) or "auto"
     seconds = float(getattr(args, "seconds", None) or DEFAULT_SECONDS)
     result = run_bench(network, device, seconds)

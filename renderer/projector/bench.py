@@ -50,7 +50,7 @@ def run_projection_bench(args: argparse.Namespace) -> int:
     n_targets = int(getattr(args, "targets", None) or (1 if quick else 3))
     loss = getattr(args, "loss", None) or "auto"
     vgg_path = getattr(args, "vgg", None)
-    network = load_network(getattr(args, "network", None) or "demo-face")
+    network = load_network(getattr(args, "network", None) or "cast-portrait")
     engine = Engine(network, device=getattr(args, "device", "auto"))
     lpips = _lpips_meter(vgg_path, engine.device)
     rng = np.random.RandomState(2024)

@@ -95,8 +95,8 @@ CAST_PORTRAIT = CastNetworkConfig(
         RowGroup("eye shape", (9, 10), ("eye_shape",)),
         RowGroup("colours", (11, 12, 13, 14, 15), ("hair", "skin", "eyes", "outfit", "background")),
     ),
-    batch=8,
-    lr=2.5e-3,
+    batch=2,  # per-image cost is the same at batch 2 and 8 on a CPU, and 4x the steps learn faster
+    lr=1.25e-3,
     description="JRPG bust portraits of the procedural cast (StyleGAN3-T, 128 px, 16 w rows)",
 )
 
@@ -122,8 +122,8 @@ CAST_SPRITE = CastNetworkConfig(
         RowGroup("outfit", (4, 5, 6, 7), ("outfit_style",)),
         RowGroup("colours", (8, 9, 10, 11), ("hair", "skin", "eyes", "outfit", "background")),
     ),
-    batch=16,
-    lr=2e-3,
+    batch=4,  # per-image cost is the same at batch 4 and 16 on a CPU, and 4x the steps learn faster
+    lr=1e-3,
     description="3x4 walk sheets of the procedural cast, 24-px frames (StyleGAN2, 128 px, 12 w rows)",
 )
 

@@ -26,7 +26,7 @@ from renderer.training.mapping_fit import fit_mapping
 log = logging.getLogger(__name__)
 
 MAPPING_FILE = "mapping.pt"
-MAPPING_FIT = {"steps": 6000, "lr": 1.0, "seed": 1, "pool": 65536}
+MAPPING_FIT = {"steps": 12000, "lr": 1.0, "seed": 1, "pool": 65536}  # 96-99 % of seeds keep their classes
 
 
 def fitted_mapping(config: CastNetworkConfig, cache: Path | None) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

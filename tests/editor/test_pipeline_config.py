@@ -24,9 +24,32 @@ def default_data() -> dict[str, Any]:
     return json.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
 
 
-def test_default_config_matches_the_tutorial_numbers() -> None:
+def test_default_config_uses_the_cast_networks() -> None:
     cfg = load_config()
+    assert (cfg.sprite_network, cfg.portrait_network) == ("cast-sprite", "cast-portrait")
+    assert cfg.portrait_base == "shared-latent"
+    assert (cfg.grid.frame_width, cfg.grid.frame_height, cfg.grid.origin_x, cfg.grid.origin_y) == (24, 24, 28, 16)
+    assert cfg.grid.row_directions == ("down", "left", "right", "up")
+    assert cfg.sprite_archetype_rows is None and cfg.portrait_archetype_rows is None  # the presets' own rows
+    assert (cfg.sheet.cell_width, cfg.sheet.cell_height) == (48, 48)
+    assert {"heroine", "villain"} <= set(cfg.archetypes)
+    assert [e.name for e in cfg.expressions] == ["happy", "worried", "angry", "surprised"]
+    assert all(e.rows == (6, 7, 8) for e in cfg.expressions)
+
+
+def test_walk_sheet_grid_matches_the_cast_drawing() -> None:
+    from renderer.cast.walk_sheet import FRAME_SIZE, SHEET_ORIGIN
+
+    cfg = load_config()
+    assert (cfg.grid.frame_width, cfg.grid.origin_x, cfg.grid.origin_y) == (FRAME_SIZE, *SHEET_ORIGIN)
+
+
+def test_demo_config_matches_the_tutorial_numbers() -> None:
+    from editor.pipeline.config import DEMO_CONFIG
+
+    cfg = load_config(DEMO_CONFIG)
     assert (cfg.sprite_network, cfg.portrait_network) == ("demo-sprite", "demo-face")
+    assert cfg.portrait_base == "projection"
     assert (cfg.grid.frame_width, cfg.grid.frame_height, cfg.grid.columns, cfg.grid.rows) == (32, 32, 3, 4)
     assert cfg.grid.row_directions == ("down", "left", "right", "up")
     assert cfg.sprite_archetype_rows == (5, 6) and cfg.portrait_archetype_rows == (0, 2, 6, 7, 8)
@@ -54,6 +77,7 @@ def mutated(change) -> dict[str, Any]:  # noqa: ANN001
         (lambda d: d["cleanup"].update(background_tolerance="big"), "cleanup.background_tolerance"),
         (lambda d: d["sprite"]["grid"].update(row_directions=["down", "down", "left", "up"]), "exactly once"),
         (lambda d: d["sprite"].update(archetype_rows=[]), "sprite.archetype_rows"),
+        (lambda d: d["portrait"].update(base="guess"), "portrait.base"),
         (lambda d: d["head"]["box"].update(x=20), "head.box"),
         (lambda d: d["head"].update(upscale="bicubic"), "head.upscale"),
         (lambda d: d["sheet"].update(cell_width=16), "do not fit"),
@@ -94,7 +118,7 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> Non
     f.write_text(json.dumps(data))
     cfg = load_config(f)
     assert cfg.resolve_path(cfg.sprite_network) == str(tmp_path / "nets" / "sprite.safetensors")
-    assert cfg.resolve_path(cfg.portrait_network) == "demo-face"
+    assert cfg.resolve_path(cfg.portrait_network) == "cast-portrait"
 
 
 def test_psi_names_and_stage_times() -> None:

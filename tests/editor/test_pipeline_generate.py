@@ -1,6 +1,5 @@
-"""`generate heroine 0.6 --export` end to end on the demo networks: files, sheet/face-set shape, export, determinism.
-
-Uses the shipped default config with 2 projection steps (and fewer w_avg samples) so it runs in CI on 2 cores.
+"""`generate heroine 0.6 --export` end to end on the default (trained cast) networks: files, sheet/face-set shape,
+export, determinism; and the demo config, whose portrait comes from projection (2 steps, so it runs in CI on 2 cores).
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from PIL import Image
 
 from editor.cli import run
 from editor.pipeline import DEFAULT_CONFIG
+from editor.pipeline.config import DEMO_CONFIG
 from editor.pipeline.record import recipe_from_record
 from editor.rpgmaker import face_at, face_set, frame_size_for, sheet_frame
 from editor.rpgmaker.actors import parse_actors
@@ -56,11 +56,20 @@ def make_test_presets(folder: Path) -> dict[str, str]:
 
 
 def fast_config(folder: Path) -> Path:
+    """The shipped default config (cast networks, bundled presets) with a plain sheet as well."""
     data = json.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
-    data["projection"].update(steps=2, w_avg_samples=256)
     data["sheet"]["plain_sheet"] = True
-    data["presets"] = make_test_presets(folder / "presets")
     path = folder / "fast.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def fast_demo_config(folder: Path) -> Path:
+    """The demo config with 2 projection steps and test-made presets."""
+    data = json.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
+    data["projection"].update(steps=2, w_avg_samples=256)
+    data["presets"] = make_test_presets(folder / "presets")
+    path = folder / "demo.json"
     path.write_text(json.dumps(data))
     return path
 
@@ -92,7 +101,7 @@ def test_runs_succeed_and_print_stage_times(generated: dict[str, Any]) -> None:
         assert rc == 0, err
         summary = [line for line in out.splitlines() if line.startswith("stage times:")]
         assert len(summary) == 1
-        for stage in ("render", "cleanup", "projection", "expressions", "write", "export", "total"):
+        for stage in ("render", "cleanup", "shared latent", "expressions", "write", "export", "total"):
             assert f"{stage} " in summary[0]
     assert "Heroine7_2" in generated["second"][1]  # the second export could not take the first one's name
 
@@ -115,8 +124,8 @@ def test_sheet_is_an_rpgmaker_big_character(generated: dict[str, Any]) -> None:
     for direction in ("down", "left", "right", "up"):
         for pattern in range(3):
             cell = sheet_frame(sheet, "$Heroine7.png", 0, direction, pattern)
-            assert cell[:16, :, 3].max() == 0 and cell[:, :8, 3].max() == 0  # 32 px frame bottom-centred
-            frame = cell[16:, 8:40, 3] > 0
+            frame = cell[..., 3] > 0  # 24-px frames scaled 2x by nearest neighbour fill the 48-px cell
+            assert (cell[0::2, 0::2] == cell[1::2, 1::2]).all(), "integer nearest-neighbour scaling"
             ring = np.concatenate([frame[0], frame[-1], frame[:, 0], frame[:, -1]])
             assert ring.mean() < 0.5, "the border-connected background should have become transparent"
             assert frame.mean() > 0.02, "cleanup must keep the character"
@@ -142,8 +151,8 @@ def test_face_set_has_neutral_and_expressions(generated: dict[str, Any]) -> None
     assert faces.shape == (288, 576, 4)
     cells = [face_at(faces, i) for i in range(8)]
     assert all((c[..., 3] == 255).all() for c in cells[:5]) and all(c.max() == 0 for c in cells[5:])
-    assert not np.array_equal(cells[0], cells[1])  # 'happy' changed the face
-    assert not np.array_equal(cells[0], cells[4])  # 'dusk' changed the colours
+    for i in range(1, 5):  # happy, worried, angry, surprised each changed the face
+        assert not np.array_equal(cells[0], cells[i])
 
 
 def test_walk_gif_and_preview(generated: dict[str, Any]) -> None:
@@ -162,16 +171,16 @@ def test_character_json_remakes_the_portrait(generated: dict[str, Any]) -> None:
     folder = generated["base"] / "out1" / "Heroine7"
     record = json.loads((folder / "character.json").read_text(encoding="utf-8"))
     assert (record["seed"], record["psi"], record["archetype"]) == (7, 0.6, "heroine")
-    assert record["config"]["projection"]["steps"] == 2
-    face_net = load_network("demo-face")
+    assert record["portrait"]["projection"] == {"method": "shared-latent"}
+    face_net = load_network("cast-portrait")
     assert record["networks"]["portrait"]["fingerprint"] == face_net.fingerprint
-    assert record["networks"]["sprite"]["fingerprint"] == load_network("demo-sprite").fingerprint
+    assert record["networks"]["sprite"]["fingerprint"] == load_network("cast-sprite").fingerprint
     recipe = recipe_from_record(record["portrait"]["recipe"], folder)
-    assert [i for i, r in enumerate(recipe.rows) if r.mode != "keep"] == [0, 2, 6, 7, 8]
+    assert [i for i, r in enumerate(recipe.rows) if r.mode != "keep"] == [3, 4, 5, 9, 10]  # the heroine preset's rows
     image = Engine(face_net, "cpu").render(recipe).image
     faces = decode_png((folder / "Heroine7.png").read_bytes())
     np.testing.assert_array_equal(face_at(face_set([image]), 0), face_at(faces, 0))
-    assert [e["name"] for e in record["expressions"]] == ["happy", "worried", "sideways", "dusk"]
+    assert [e["name"] for e in record["expressions"]] == ["happy", "worried", "angry", "surprised"]
 
 
 def test_export_registered_every_character(generated: dict[str, Any]) -> None:
@@ -199,3 +208,16 @@ def test_bad_requests_fail_cleanly_before_any_work(tmp_path: Path) -> None:
     rc, _, err = cli(["generate", "heroine", "0.6", "--count", "0"])
     assert rc == 2 and "--count" in err
     assert snapshot(tmp_path) == {}
+
+
+def test_demo_config_projects_the_head_crop(tmp_path: Path) -> None:
+    config = fast_demo_config(tmp_path)
+    rc, out, err = cli(["generate", "heroine", "0.6", "--config", str(config), "--device", "cpu", "--seed", "3",
+                        "--outdir", str(tmp_path / "out")])
+    assert rc == 0, err
+    assert "projection " in [line for line in out.splitlines() if line.startswith("stage times:")][0]
+    record = json.loads((tmp_path / "out" / "Heroine3" / "character.json").read_text(encoding="utf-8"))
+    assert record["portrait"]["projection"]["steps"] == 2 and record["portrait"]["projection"]["loss"]
+    recipe = recipe_from_record(record["portrait"]["recipe"], tmp_path / "out" / "Heroine3")
+    assert [i for i, r in enumerate(recipe.rows) if r.mode != "keep"] == [0, 2, 6, 7, 8]
+    assert [e["name"] for e in record["expressions"]] == ["happy", "worried", "sideways", "dusk"]

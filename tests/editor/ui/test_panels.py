@@ -161,7 +161,7 @@ def test_walk_sheet_job_cuts_the_canvas_on_the_pipeline_grid():
         def render(self, recipe):
             return RenderResult(image=canvas, ws=np.zeros((6, 16), np.float32), ms=0.0)
 
-    job = build_export_images(Recipe.plain(SeedSource(0), 6), [], "fp", walk_sheet=True)
+    job = build_export_images(Recipe.plain(SeedSource(0), 6), [], "fp", walk_sheet=True, network_name="demo-sprite")
     sheet, faceset = job(JobContext(engine=CanvasEngine(), report=lambda _p: None, should_stop=lambda: False))
     assert sheet.shape == (192, 144, 4) and faceset.shape == (288, 576, 4)
     for d, direction in enumerate(["down", "left", "right", "up"]):
