@@ -33,19 +33,32 @@ class NetworkInfo:
     is_demo: bool = False
     device_name: str = ""
     preset_key: str = ""  # folder of its bundled presets (name of a demo / bundled network, else fingerprint)
+    row_factors: tuple[str, ...] = ()  # per w row, what it controls on a cast network ("expression"), else empty
     row_sizes: tuple[tuple[int, ...], ...] = ()  # per w row: output sizes of the synthesis steps reading it
 
     def row_band(self, row: int) -> str:
         return band_of_row(row, self.num_ws)
 
     def row_caption(self, row: int) -> str:
-        """'row 3 · coarse · 16 px' (sizes of the steps that read the row)."""
+        """'row 3 · coarse · 16 px' (sizes of the steps that read the row), plus what it controls if known."""
         sizes = self.row_sizes[row] if row < len(self.row_sizes) else ()
         size_text = " / ".join(f"{s}" for s in sizes) + " px" if sizes else "?"
-        return f"{row:>2} · {self.row_band(row)} · {size_text}"
+        factor = self.row_factors[row] if row < len(self.row_factors) else ""
+        return f"{row:>2} · {self.row_band(row)} · {size_text}" + (f" · {factor}" if factor else "")
 
     def rows_in_band(self, band: str) -> list[int]:
         return [r for r in range(self.num_ws) if self.row_band(r) == band]
+
+
+def row_factors_of(extra: dict, num_ws: int) -> tuple[str, ...]:
+    """Per w row, the name of the cast row group that reads it (from a cast network's file), else ()."""
+    groups = (extra.get("cast") or {}).get("row_groups") or []
+    names = [""] * num_ws
+    for g in groups:
+        for r in g.get("rows", []):
+            if 0 <= int(r) < num_ws:
+                names[int(r)] = str(g.get("name", ""))
+    return tuple(names) if any(names) else ()
 
 
 def row_sizes_from_steps(steps: Iterable[object], num_ws: int) -> tuple[tuple[int, ...], ...]:

@@ -66,6 +66,11 @@ def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     _merge_shared_options(args)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command is not None and getattr(args, "network", None) in ("demo", "demo-face", "demo-sprite"):
+        sys.stderr.write(
+            f"castmaker: note: {args.network} is an untrained demo network (abstract pictures); "
+            "the trained defaults are cast-portrait and cast-sprite\n"
+        )
     try:
         if args.command is None:
             from editor.ui.app import run_editor

@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     names = list(NETWORKS) if args.network == "all" else [args.network]
     if len(names) > 1 and (args.resume or args.export):
         raise TrainingError("--resume and --export name one network's files: train one network at a time with them")
+    _stop_on_sigterm()
     cores = os.cpu_count() or 1
     torch.set_num_threads(max(1, args.threads or (1 if cores <= 2 else cores - 1)))
     root = Path(args.outdir)
@@ -63,6 +64,18 @@ def run(args: argparse.Namespace) -> int:
     if args.bundle:
         bundle(files)
     return 0
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a closed terminal, `kill`, a batch system's stop) ends a run like Ctrl+C: checkpoint first."""
+    import signal
+
+    def interrupt(signum, frame):  # noqa: ANN001, ARG001
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell
+        signal.signal(signal.SIGINT, interrupt)
 
 
 def train_one(args: argparse.Namespace, name: str, outdir: Path, mapping: Path) -> Path:

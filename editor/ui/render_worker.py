@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QThread, Signal
 
-from editor.document import NetworkInfo, row_sizes_from_steps
+from editor.document import NetworkInfo, row_factors_of, row_sizes_from_steps
 from renderer.latents import Recipe, Source
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ def network_info(network: Any, device_name: str) -> NetworkInfo:
         preset_key=network.preset_key,
         device_name=device_name,
         row_sizes=row_sizes_from_steps(steps, network.num_ws),
+        row_factors=row_factors_of(network.extra, network.num_ws),
     )
 
 

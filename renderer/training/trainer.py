@@ -42,6 +42,9 @@ CHECKPOINT_FORMAT = "castmaker-training-checkpoint"
 EMA_KIMG = 2.0  # half-life of the weight average, in thousands of images
 EMA_RAMPUP = 0.1  # ... but never longer than this share of the images seen so far
 MAGNITUDE_BETA = 0.99  # StyleGAN3 input-magnitude EMA while training (faster than inference's 0.999)
+# StyleGAN3's toRGB starts at this fraction of its random init, so training does not first have to undo a
+# picture-filling colour fog (measured on cast-portrait, 150 steps of batch 2: loss 0.69 instead of 0.78).
+SG3_TORGB_INIT_GAIN = 0.05
 
 
 @dataclass
@@ -124,6 +127,8 @@ def build_state(config: CastNetworkConfig, options: TrainOptions, device: torch.
     probe = training_batch(np.random.RandomState(options.seed + 10_000), config, 16, drawing_function(config))
     _init_output_bias(G, probe)
     if hasattr(G.synthesis, "layer_names"):
+        with torch.no_grad():
+            getattr(G.synthesis, G.synthesis.layer_names[-1]).weight.mul_(SG3_TORGB_INIT_GAIN)
         _calibrate_magnitudes(G, torch.from_numpy(probe.ws).to(device))
     for layer in G.synthesis.modules():
         if hasattr(layer, "magnitude_ema_beta"):
