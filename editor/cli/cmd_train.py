@@ -33,6 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--outdir", default="training-runs", metavar="DIR", help="runs go to DIR/<network> (default training-runs)")
     p.add_argument("--export", default=None, metavar="FILE", help="write the network here (default DIR/<network>/<network>.safetensors)")
     p.add_argument("--mapping", default=None, metavar="FILE", help="fitted mapping to (re)use (default DIR/mapping.pt)")
+    p.add_argument("--mapping-steps", type=int, default=None, help="steps of the mapping fit (default 12000)")
     p.add_argument("--bundle", action="store_true", help="install the results as Castmaker's bundled networks and presets")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: 1 on a 2-core machine, else cores-1)")
     p.add_argument("--seed", type=int, default=0, help="random seed of a new run")
@@ -132,7 +133,7 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, mapping: Path) 
     )
     out = Path(args.export) if args.export else outdir / f"{config.name}.safetensors"
     command = "python main.py train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    network = export_checkpoint(payload, config, out, mapping, command)
+    network = export_checkpoint(payload, config, out, mapping, command, args.mapping_steps)
     print(f"wrote {out} (fingerprint {network.fingerprint[:12]}); checkpoint {ckpt}")
     return out
 

@@ -29,7 +29,9 @@ MAPPING_FILE = "mapping.pt"
 MAPPING_FIT = {"steps": 12000, "lr": 1.0, "seed": 1, "pool": 65536}  # 96-99 % of seeds keep their classes
 
 
-def fitted_mapping(config: CastNetworkConfig, cache: Path | None) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def fitted_mapping(
+    config: CastNetworkConfig, cache: Path | None, steps: int | None = None
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The stage-2 mapping state dict and its scores, read from `cache` if present, else fitted (and saved)."""
     if cache is not None and cache.is_file():
         payload = torch.load(cache, map_location="cpu", weights_only=False)
@@ -38,9 +40,12 @@ def fitted_mapping(config: CastNetworkConfig, cache: Path | None) -> tuple[dict[
     G = build_generator(config.arch, dict(config.init_kwargs))
     mapping: MappingNetwork = G.mapping
     log.info("fitting the mapping network (%s)", kwargs)
-    scores = fit_mapping(mapping, **MAPPING_FIT)
+    fit = dict(MAPPING_FIT)
+    if steps:  # a short fit (tests, trials) needs no bigger pool than it can use
+        fit.update(steps=steps, pool=min(fit["pool"], steps * 64))
+    scores = fit_mapping(mapping, **fit)
     state = {k: v.detach().clone() for k, v in mapping.state_dict().items()}
-    payload = {"state": state, "scores": {"relative_mse": scores, "fit": dict(MAPPING_FIT)}}
+    payload = {"state": state, "scores": {"relative_mse": scores, "fit": fit}}
     if cache is not None:
         buf = io.BytesIO()
         torch.save(payload, buf)
@@ -72,12 +77,17 @@ def build_cast_network(
 
 
 def export_checkpoint(
-    checkpoint: dict[str, Any], config: CastNetworkConfig, out: Path, mapping_cache: Path | None, command: str
+    checkpoint: dict[str, Any],
+    config: CastNetworkConfig,
+    out: Path,
+    mapping_cache: Path | None,
+    command: str,
+    mapping_steps: int | None = None,
 ) -> Network:
     """Write the network file for a loaded checkpoint payload; returns the Network."""
     g_ema = checkpoint["G_ema"]
     synthesis = {k[len("synthesis.") :]: v for k, v in g_ema.items() if k.startswith("synthesis.")}
-    mapping_state, mapping_scores = fitted_mapping(config, mapping_cache)
+    mapping_state, mapping_scores = fitted_mapping(config, mapping_cache, mapping_steps)
     history = checkpoint.get("history") or []
     last = history[-1] if history else {}
     record = {

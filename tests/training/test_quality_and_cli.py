@@ -1,0 +1,85 @@
+"""Cast quality measures (edge maps, masked PSNR, bench --cast refusals) and the `train` / `cast` commands."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from editor.cli import run
+from renderer.errors import CastmakerError
+from renderer.training.quality import edge_map, masked_psnr, run_cast_bench
+
+
+def cli(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = run(argv)
+    return rc, out.getvalue(), err.getvalue()
+
+
+def test_edge_map_finds_a_squares_border_only():
+    img = np.full((1, 16, 16, 3), 230, np.uint8)
+    img[0, 4:12, 4:12] = 20
+    edges = edge_map(img)[0]
+    assert edges[4, 8] and edges[8, 4] and edges[11, 8]
+    assert not edges[8, 8] and not edges[0, 0] and not edges[15, 15]
+
+
+def test_masked_psnr_counts_only_the_mask():
+    a = np.zeros((1, 4, 4, 3), np.uint8)
+    b = a.copy()
+    b[0, 0, 0] = 255
+    mask = np.ones_like(a, bool)
+    mask[0, 0, 0] = False
+    assert masked_psnr(a, b, mask) > 90
+    assert masked_psnr(a, b, np.ones_like(a, bool)) == pytest.approx(10 * np.log10(48 / 3))  # one pixel, 3 channels of 255
+
+
+def test_bench_cast_refuses_other_networks():
+    from renderer import load_network
+
+    with pytest.raises(CastmakerError, match="cast networks"):
+        run_cast_bench(load_network("demo-sprite"), count=2)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "cast-sprite"], "--kimg K"),
+        (["train", "cast-sprite", "--kimg", "-1"], "must not be negative"),
+        (["train", "all", "--kimg", "1", "--export", "x.safetensors"], "one network"),
+    ],
+)
+def test_train_refuses_bad_options_in_one_line(argv, message):
+    rc, _, err = cli(argv)
+    assert rc == 2 and message in err and err.count("\n") == 1
+
+
+def test_train_resume_of_a_missing_checkpoint_is_one_clear_error(tmp_path):
+    rc, _, err = cli(["train", "cast-tiny", "--kimg", "1", "--resume", str(tmp_path / "nope.pt"), "--outdir", str(tmp_path)])
+    assert rc == 2 and "no checkpoint" in err
+
+
+def test_train_tiny_writes_checkpoint_log_grid_and_network(tmp_path):
+    rc, out, err = cli(
+        ["train", "cast-tiny", "--kimg", "0.012", "--outdir", str(tmp_path), "--threads", "1",
+         "--mapping", str(tmp_path / "mapping.pt"), "--mapping-steps", "30"]
+    )
+    assert rc == 0, err
+    run_dir = tmp_path / "cast-tiny"
+    assert (run_dir / "checkpoint.pt").is_file() and (run_dir / "log.csv").is_file()
+    assert (run_dir / "samples-latest.png").is_file() and (run_dir / "cast-tiny.safetensors").is_file()
+    assert "held-out PSNR" in out and "wrote" in out
+
+
+def test_cast_contact_sheet(tmp_path):
+    out = tmp_path / "cast.png"
+    rc, text, err = cli(["cast", "--seeds", "0-3", "--columns", "2", "--out", str(out)])
+    assert rc == 0, err
+    assert text.count("seed ") == 4
+    with Image.open(out) as im:
+        assert im.width > im.height > 200  # 2 x 2 tiles of portrait + sprite
