@@ -14,9 +14,12 @@ Ctrl+C saves the checkpoint first.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import shutil
 import sys
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 NETWORKS = ("cast-sprite", "cast-portrait")
@@ -29,8 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     stop.add_argument("--kimg", type=float, default=None, help="stop when this many thousand images were seen in all")
     stop.add_argument("--minutes", type=float, default=None, help="stop after this many minutes (per network)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (auto: CUDA, then MPS, then the CPU)")
-    p.add_argument("--resume", default=None, metavar="CKPT", help="continue from a checkpoint.pt (one network)")
-    p.add_argument("--outdir", default="training-runs", metavar="DIR", help="runs go to DIR/<network> (default training-runs)")
+    p.add_argument("--resume", default=None, metavar="CKPT", help="continue from a checkpoint.pt, in its own folder")
+    p.add_argument("--outdir", default="training-runs", metavar="DIR", help="new runs go to DIR/<network> (default training-runs)")
     p.add_argument("--export", default=None, metavar="FILE", help="write the network here (default DIR/<network>/<network>.safetensors)")
     p.add_argument("--mapping", default=None, metavar="FILE", help="fitted mapping to (re)use (default DIR/mapping.pt)")
     p.add_argument("--mapping-steps", type=int, default=None, help="steps of the mapping fit (default 12000)")
@@ -38,6 +41,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: 1 on a 2-core machine, else cores-1)")
     p.add_argument("--seed", type=int, default=0, help="random seed of a new run")
     p.add_argument("--batch", type=int, default=None, help="batch size of a new run (default per network)")
+    p.add_argument(
+        "--lr-decay",
+        type=float,
+        default=None,
+        help="learning rate at the --kimg target as a share of the start (exponential; new runs 0.1, resumed runs "
+        "keep theirs; with --minutes alone the rate is constant)",
+    )
     p.add_argument("--eval-every", type=float, default=180.0, metavar="S", help="seconds between held-out PSNR checks")
     p.add_argument("--grid-every", type=float, default=600.0, metavar="S", help="seconds between sample grids")
 
@@ -53,38 +63,64 @@ def run(args: argparse.Namespace) -> int:
         raise TrainingError("--kimg and --minutes must not be negative")
     if args.kimg is None and args.minutes is None:
         raise TrainingError("say how long to train: --kimg K (total thousands of images) or --minutes M")
+    if args.lr_decay is not None and not 0 < args.lr_decay <= 1:
+        raise TrainingError(f"--lr-decay must be in (0, 1], got {args.lr_decay}")
+    for flag, value in (("--batch", args.batch), ("--mapping-steps", args.mapping_steps), ("--threads", args.threads)):
+        if value is not None and value < 1:
+            raise TrainingError(f"{flag} must be 1 or more, got {value}")
     names = list(NETWORKS) if args.network == "all" else [args.network]
     if len(names) > 1 and (args.resume or args.export):
         raise TrainingError("--resume and --export name one network's files: train one network at a time with them")
-    _stop_on_sigterm()
     cores = os.cpu_count() or 1
-    torch.set_num_threads(max(1, args.threads or (1 if cores <= 2 else cores - 1)))
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(args.threads or (1 if cores <= 2 else cores - 1))
     root = Path(args.outdir)
     mapping = Path(args.mapping) if args.mapping else root / "mapping.pt"
-    files = [train_one(args, name, root / name, mapping) for name in names]
+    try:
+        with _stop_requests() as stop:
+            files = {name: train_one(args, name, root / name, mapping, stop.is_set) for name in names}
+    except KeyboardInterrupt:  # train_one saved the checkpoint and said how to continue
+        return 130
+    finally:
+        torch.set_num_threads(threads_before)
     if args.bundle:
         bundle(files)
     return 0
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM (a closed terminal, `kill`, a batch system's stop) ends a run like Ctrl+C: checkpoint first."""
+@contextlib.contextmanager
+def _stop_requests() -> Iterator[threading.Event]:
+    """Ctrl+C and SIGTERM set an event the training loop checks between steps; the old handlers come back after."""
     import signal
 
-    def interrupt(signum, frame):  # noqa: ANN001, ARG001
-        raise KeyboardInterrupt
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():  # signals can only be set up on the main thread
+        yield stop
+        return
 
-    signal.signal(signal.SIGTERM, interrupt)
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell
-        signal.signal(signal.SIGINT, interrupt)
+    def request(signum, frame):  # noqa: ANN001, ARG001
+        if stop.is_set():  # a second Ctrl+C: stop now
+            raise KeyboardInterrupt
+        stop.set()
+        sys.stderr.write("\ncastmaker: stopping after this step (saving the checkpoint)...\n")
+
+    old = {sig: signal.signal(sig, request) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
-def train_one(args: argparse.Namespace, name: str, outdir: Path, mapping: Path) -> Path:
+def train_one(
+    args: argparse.Namespace, name: str, outdir: Path, mapping: Path, should_stop: Callable[[], bool]
+) -> Path:
     """Train (or continue) one network, then export it; returns the network file."""
     import torch
     from tqdm import tqdm
 
     from renderer.engine.device import pick_device
+    from renderer.training.configs import TrainingError
     from renderer.training.finalize import export_checkpoint
     from renderer.training.trainer import (
         CHECKPOINT_NAME,
@@ -95,19 +131,23 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, mapping: Path) 
     )
 
     resume = Path(args.resume) if args.resume else None
+    if resume is None and (outdir / CHECKPOINT_NAME).exists() and args.network == "all":
+        resume = outdir / CHECKPOINT_NAME  # `train all` continues what an earlier `train all` left
+    if resume is None and args.kimg == 0:
+        raise TrainingError("--kimg 0 trains nothing: give more images, or --resume a checkpoint to export it")
+    run_dir = resume.parent if resume is not None else outdir
     options = TrainOptions(
         network=name,
         kimg=args.kimg,
         minutes=args.minutes,
         device=str(pick_device(args.device)),
-        outdir=str(outdir),
+        outdir=str(run_dir),
         seed=args.seed,
         batch=args.batch,
+        lr_decay=args.lr_decay if args.lr_decay is not None else (None if resume is not None else 0.1),
         eval_every_s=args.eval_every,
         grid_every_s=args.grid_every,
     )
-    if resume is None and (outdir / CHECKPOINT_NAME).exists() and args.network == "all":
-        resume = outdir / CHECKPOINT_NAME  # `train all` continues what an earlier `train all` left
     total = args.kimg
     bar = tqdm(total=total, desc=name, dynamic_ncols=True, bar_format=_BAR if total else _COUNTER)
 
@@ -118,10 +158,10 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, mapping: Path) 
         bar.set_postfix_str(f"loss {p.loss:.4f}  held-out PSNR {psnr}  ETA {eta}", refresh=True)
 
     try:
-        ckpt = run_training(options, resume=resume, on_progress=show)
+        ckpt = run_training(options, resume=resume, on_progress=show, should_stop=should_stop)
     except KeyboardInterrupt:
         bar.close()
-        sys.stderr.write(f"castmaker: interrupted; continue with --resume {outdir / CHECKPOINT_NAME}\n")
+        sys.stderr.write(f"castmaker: interrupted; continue with --resume {run_dir / CHECKPOINT_NAME}\n")
         raise
     finally:
         bar.close()
@@ -131,29 +171,29 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, mapping: Path) 
         f"{config.name}: {state.nimg / 1000:.2f} kimg in {state.seconds / 60:.1f} min of training; held-out PSNR "
         f"{last.get('psnr_plain', float('nan')):.2f} dB (band-mixed {last.get('psnr_mixed', float('nan')):.2f} dB)"
     )
-    out = Path(args.export) if args.export else outdir / f"{config.name}.safetensors"
+    out = Path(args.export) if args.export else run_dir / f"{config.name}.safetensors"
     command = "python main.py train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     network = export_checkpoint(payload, config, out, mapping, command, args.mapping_steps)
     print(f"wrote {out} (fingerprint {network.fingerprint[:12]}); checkpoint {ckpt}")
     return out
 
 
-def bundle(files: list[Path]) -> None:
-    """Copy network files into resources/networks/ and re-derive the bundled cast presets."""
-    from editor.pipeline.make_cast_presets import main as make_presets
+def bundle(files: dict[str, Path]) -> None:
+    """Copy network files into resources/networks/ and re-derive the bundled cast presets (old set kept on failure)."""
+    from editor.pipeline.make_cast_presets import rebuild_bundled_presets
     from renderer.loading import BUNDLED_DIR, BUNDLED_NETWORKS
 
-    for f in files:
-        name = f.stem
+    for name, f in files.items():
         if name not in BUNDLED_NETWORKS:
             continue
         target = BUNDLED_DIR / BUNDLED_NETWORKS[name]
-        tmp = target.with_suffix(".tmp")
+        tmp = target.with_name(target.name + ".tmp")
         shutil.copyfile(f, tmp)
         tmp.replace(target)
         print(f"bundled {target}")
-    make_presets([])
+    for path in rebuild_bundled_presets():
+        print(path)
 
 
-_BAR = "{desc}: {n:.2f}/{total} kimg |{bar}| {elapsed} {postfix}"
-_COUNTER = "{desc}: {n:.2f} kimg {elapsed} {postfix}"
+_BAR = "{desc}: {n:.2f}/{total} kimg |{bar}| {elapsed}{postfix}"
+_COUNTER = "{desc}: {n:.2f} kimg {elapsed}{postfix}"

@@ -16,13 +16,15 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from editor.presets import BUNDLED_ROOT, Preset, PresetLibrary
+from editor.presets import BUNDLED_ROOT, Preset, PresetError, PresetLibrary
 from renderer import load_network
 from renderer.cast.description import CHROMA_MAX, Character, w_to_character
 from renderer.engine import Engine
@@ -84,17 +86,18 @@ PORTRAIT_SPECS = [
     PresetSpec("dusk", ("colours",), dusk, "cool dusk colours (fine rows)"),
     PresetSpec("autumn", ("colours",), autumn, "warm autumn colours (fine rows)"),
     PresetSpec("pastel", ("colours",), pastel, "light pastel colours (fine rows)"),
+    # Archetypes set the face a face set starts from: facing the viewer, neutral, their hair and eyes.
     PresetSpec(
         "heroine",
-        ("hair style", "eye shape"),
-        lambda c: c.hair_style == 1 and c.eye_shape == 0,
-        "long hair, round eyes",
+        ("pose and build", "hair style", "expression", "eye shape"),
+        lambda c: c.hair_style == 1 and c.eye_shape == 0 and c.head_turn == 0 and c.expression == 0,
+        "long hair, round eyes, facing the viewer, neutral",
     ),
     PresetSpec(
         "villain",
-        ("hair style", "eye shape"),
-        lambda c: c.hair_style == 3 and c.eye_shape == 1,
-        "spiky hair, sharp eyes",
+        ("pose and build", "hair style", "expression", "eye shape"),
+        lambda c: c.hair_style == 3 and c.eye_shape == 1 and c.head_turn == 0 and c.expression == 0,
+        "spiky hair, sharp eyes, facing the viewer, neutral",
     ),
 ]
 SPRITE_SPECS = [
@@ -124,7 +127,7 @@ def group_rows(network: Network) -> dict[str, list[int]]:
     """Row group name → rows, from the network file's cast record."""
     record = network.extra.get("cast")
     if not record:
-        raise ValueError(f"{network.name} is not a Castmaker cast network (no cast record in its file)")
+        raise PresetError(f"{network.name} is not a Castmaker cast network (no cast record in its file)")
     return {g["name"]: list(g["rows"]) for g in record["row_groups"]}
 
 
@@ -137,7 +140,7 @@ def derive(ws: np.ndarray, predicate: Predicate) -> tuple[np.ndarray, int]:
     """Mean w of the seeds whose (decoded) character satisfies `predicate`, and how many did."""
     chosen = [w for w in ws if predicate(w_to_character(w))]
     if len(chosen) < 10:
-        raise ValueError(f"only {len(chosen)} of {len(ws)} seeds match: widen the predicate")
+        raise PresetError(f"only {len(chosen)} of {len(ws)} seeds match a preset's factors: use more --seeds")
     return np.mean(chosen, axis=0).astype(np.float32), len(chosen)
 
 
@@ -173,18 +176,30 @@ def make_presets(network_name: str, specs: list[PresetSpec], out_root: Path, see
     return written
 
 
+def rebuild_bundled_presets(out: Path = BUNDLED_ROOT, seeds: int = SEEDS) -> list[Path]:
+    """Re-derive latent_presets/cast-*/ for the bundled networks; the old sets stay until the new ones are made."""
+    staging = Path(tempfile.mkdtemp(prefix=".cast-presets-", dir=out))
+    try:
+        made = make_presets("cast-sprite", SPRITE_SPECS, staging, seeds)
+        made += make_presets("cast-portrait", PORTRAIT_SPECS, staging, seeds)
+        for name in ("cast-sprite", "cast-portrait"):
+            old = out / name
+            if old.exists():
+                shutil.rmtree(old)
+            (staging / name).chmod(0o755)  # mkdtemp's folders are private; bundled data is public
+            (staging / name).replace(old)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / p.relative_to(staging) for p in made]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(BUNDLED_ROOT), help="root folder (one sub-folder per network)")
     parser.add_argument("--seeds", type=int, default=SEEDS, help="seeds to average over")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    out = Path(args.out)
-    for stale in list(out.glob("cast-*/*")):  # a retrained network's presets replace the old set whole
-        stale.unlink()
-    paths = make_presets("cast-sprite", SPRITE_SPECS, out, args.seeds)
-    paths += make_presets("cast-portrait", PORTRAIT_SPECS, out, args.seeds)
-    for p in paths:
+    for p in rebuild_bundled_presets(Path(args.out), args.seeds):
         print(p)
     return 0
 

@@ -239,7 +239,7 @@ class CharacterPipeline:
         if cfg.portrait_base == "shared-latent":
             with stage("shared latent"):
                 portrait_w = shared_portrait_w(self.sprite_engine, sprite_recipe, self.sprite_net, self.portrait_net)
-                projected = WSource(portrait_w, label=f"{name} (from the sprite)", kind="projected")
+                projected = WSource(portrait_w, label=f"{name} (from the sprite)", kind="w")
                 projection_info: dict[str, Any] = {"method": "shared-latent"}
         else:
             with stage("projection"):

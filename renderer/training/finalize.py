@@ -20,7 +20,7 @@ from renderer.loading.native import save_native
 from renderer.nets import build_generator, generator_kind
 from renderer.nets.mapping import MappingNetwork
 from renderer.network import Network
-from renderer.training.configs import CastNetworkConfig
+from renderer.training.configs import CastNetworkConfig, TrainingError
 from renderer.training.mapping_fit import fit_mapping
 
 log = logging.getLogger(__name__)
@@ -32,20 +32,30 @@ MAPPING_FIT = {"steps": 12000, "lr": 1.0, "seed": 1, "pool": 65536}  # 96-99 % o
 def fitted_mapping(
     config: CastNetworkConfig, cache: Path | None, steps: int | None = None
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """The stage-2 mapping state dict and its scores, read from `cache` if present, else fitted (and saved)."""
-    if cache is not None and cache.is_file():
-        payload = torch.load(cache, map_location="cpu", weights_only=False)
-        return payload["state"], payload["scores"]
+    """The stage-2 mapping state dict and its scores, read from `cache` if it was fitted the same way, else fitted
+    (and saved there). Both cast networks must use one mapping, so a cache fitted differently is an error."""
     kwargs = dict(config.init_kwargs.get("mapping_kwargs", {}))
-    G = build_generator(config.arch, dict(config.init_kwargs))
-    mapping: MappingNetwork = G.mapping
-    log.info("fitting the mapping network (%s)", kwargs)
     fit = dict(MAPPING_FIT)
     if steps:  # a short fit (tests, trials) needs no bigger pool than it can use
         fit.update(steps=steps, pool=min(fit["pool"], steps * 64))
+    if cache is not None and cache.is_file():
+        try:
+            payload = torch.load(cache, map_location="cpu", weights_only=False)
+            stored_fit = payload["scores"]["fit"]
+            state = payload["state"]
+        except Exception as exc:  # noqa: BLE001 - any unreadable cache is one clear error
+            raise TrainingError(f"{cache} is not a readable fitted mapping ({exc}): delete it to fit again") from None
+        if stored_fit != fit or payload.get("mapping_kwargs", kwargs) != kwargs:
+            raise TrainingError(
+                f"{cache} was fitted with {stored_fit}, not {fit}: delete it to fit again, or pass the same --mapping-steps"
+            )
+        return state, payload["scores"]
+    G = build_generator(config.arch, dict(config.init_kwargs))
+    mapping: MappingNetwork = G.mapping
+    log.info("fitting the mapping network (%s)", kwargs)
     scores = fit_mapping(mapping, **fit)
     state = {k: v.detach().clone() for k, v in mapping.state_dict().items()}
-    payload = {"state": state, "scores": {"relative_mse": scores, "fit": fit}}
+    payload = {"state": state, "scores": {"relative_mse": scores, "fit": fit}, "mapping_kwargs": kwargs}
     if cache is not None:
         buf = io.BytesIO()
         torch.save(payload, buf)

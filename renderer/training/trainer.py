@@ -6,9 +6,9 @@ downsampled copies (the coarse terms pull layout and silhouettes in early). Adam
 average of the weights (G_ema, as StyleGAN keeps) is what gets evaluated and shipped.
 
 Checkpoints are written atomically (temp file, fsync, replace) and hold everything a run needs to continue
-exactly: weights, G_ema, optimizer moments, the batch RandomState, counters and the score history. Ctrl+C
-stops at the next step boundary and saves. On the same device and thread count a resumed run computes the
-same steps as an uninterrupted one.
+exactly: weights, G_ema, optimizer moments, the batch RandomState, counters and the score history. A stop
+request (the CLI turns Ctrl+C and SIGTERM into one) is honoured between steps, after which the checkpoint is
+saved. On the same device and thread count a resumed run computes the same steps as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class TrainOptions:
     seed: int = 0
     batch: int | None = None
     lr: float | None = None
+    lr_decay: float | None = None  # rate at the kimg target, as a share of lr (exponential; None: 1, or the checkpoint's)
     eval_every_s: float = 180.0
     grid_every_s: float = 600.0
     checkpoint_every_s: float = 300.0
@@ -170,6 +171,11 @@ def update_ema(state: TrainState, batch: int) -> None:
         p_ema.copy_(p.detach().lerp(p_ema, beta))
     for b_ema, b in zip(state.G_ema.buffers(), state.G.buffers(), strict=True):
         b_ema.copy_(b)
+
+
+def learning_rate(base: float, decay: float, progress: float) -> float:
+    """base · decay^progress, progress clipped to [0, 1] (the run's share done: images, or minutes)."""
+    return base * decay ** min(max(progress, 0.0), 1.0)
 
 
 def train_step(state: TrainState, config: CastNetworkConfig, batch: Batch, device: torch.device) -> float:
@@ -288,27 +294,36 @@ def run_training(
     resume: Path | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     max_steps: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Path:
     """Train until options.kimg / options.minutes (or max_steps); returns the checkpoint path.
 
-    Resuming keeps the checkpoint's network, seed, batch size and learning rate; kimg / minutes / outdir
-    come from `options`. KeyboardInterrupt is caught at a step boundary: the checkpoint is saved, then re-raised.
+    A new run writes into options.outdir and refuses one that already holds a checkpoint. Resuming continues in
+    the checkpoint's own folder and keeps its network, seed, batch size, learning rate and (when options.lr_decay
+    is None) its decay; kimg / minutes come from `options`. With a decay below 1 and a kimg target the rate falls
+    exponentially with the images seen, so a resumed run follows the same schedule; with minutes alone it stays
+    constant. `should_stop` (checked between steps, e.g. set by a signal handler) and a KeyboardInterrupt raised
+    inside `on_progress` both save the checkpoint, then raise KeyboardInterrupt.
     """
     device = torch.device(options.device)
     if resume is not None:
         saved, state, config = load_checkpoint(Path(resume), device)
+        if options.network and options.network != config.name:
+            raise TrainingError(f"{resume} is a {config.name} checkpoint, not {options.network}: name the right network")
         keep = {k: saved["options"][k] for k in ("network", "seed", "batch", "lr")}
-        options = TrainOptions(**{**asdict(options), **keep})
+        if options.lr_decay is None:
+            keep["lr_decay"] = saved["options"].get("lr_decay", 1.0)
+        options = TrainOptions(**{**asdict(options), **keep, "outdir": str(Path(resume).parent)})
     else:
         config = get_config(options.network)
         state = None
+    if options.batch is not None and options.batch < 1:
+        raise TrainingError(f"the batch size must be 1 or more, got {options.batch}")
     outdir = Path(options.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     ckpt = outdir / CHECKPOINT_NAME
     if resume is None and ckpt.exists():
-        raise TrainingError(
-            f"{ckpt} already exists: continue it with --resume {ckpt}, or choose another --outdir"
-        )
+        raise TrainingError(f"{ckpt} already exists: continue it with --resume {ckpt}, or choose another --outdir")
     if state is None:
         state = build_state(config, options, device)
     batch_size = options.batch or config.batch
@@ -319,9 +334,11 @@ def run_training(
     }
     target_nimg = None if options.kimg is None else int(options.kimg * 1000)
     deadline = None if options.minutes is None else time.monotonic() + 60.0 * options.minutes
+    decay = 1.0 if options.lr_decay is None or not target_nimg else float(options.lr_decay)
+    base_lr = options.lr or config.lr
     log_path = outdir / "log.csv"
     last_eval = last_grid = last_ckpt = time.monotonic()
-    start_nimg, start_time = state.nimg, time.monotonic()
+    start_nimg, start_time, start_step = state.nimg, time.monotonic(), state.step
     losses: list[float] = []
     latest_psnr: float | None = state.history[-1]["psnr_plain"] if state.history else None
 
@@ -355,32 +372,39 @@ def run_training(
         save_png(outdir / f"samples-{state.nimg // 1000:05d}kimg.png", grid)
         save_png(outdir / "samples-latest.png", grid)
 
-    start_step = state.step
-    t_prev = time.monotonic()
-    try:
-        while not done():
-            batch = training_batch(state.rng, config, batch_size, draw)
-            losses.append(train_step(state, config, batch, device))
-            now = time.monotonic()
-            state.seconds += now - t_prev
-            t_prev = now
-            if now - last_eval >= options.eval_every_s:
-                eval_now()
-                last_eval = time.monotonic()
-            if now - last_grid >= options.grid_every_s:
-                grid_now()
-                last_grid = time.monotonic()
-            if now - last_ckpt >= options.checkpoint_every_s:
-                checkpoint_now()
-                last_ckpt = time.monotonic()
-            if on_progress is not None:
-                on_progress(Progress(state.nimg / 1000.0, losses[-1], latest_psnr, _eta(state, start_nimg, start_time, target_nimg, deadline)))
-    except KeyboardInterrupt:
+    def interrupted() -> KeyboardInterrupt:
         checkpoint_now()
         log.warning("interrupted: checkpoint saved at %.2f kimg in %s", state.nimg / 1000.0, ckpt)
-        raise
-    eval_now()
-    grid_now()
+        return KeyboardInterrupt()
+
+    t_prev = time.monotonic()
+    while not done():
+        if should_stop is not None and should_stop():
+            raise interrupted()
+        for group in state.optimizer.param_groups:
+            group["lr"] = learning_rate(base_lr, decay, state.nimg / target_nimg if target_nimg else 0.0)
+        batch = training_batch(state.rng, config, batch_size, draw)
+        losses.append(train_step(state, config, batch, device))
+        now = time.monotonic()
+        state.seconds += now - t_prev
+        t_prev = now
+        if now - last_eval >= options.eval_every_s:
+            eval_now()
+            last_eval = time.monotonic()
+        if now - last_grid >= options.grid_every_s:
+            grid_now()
+            last_grid = time.monotonic()
+        if now - last_ckpt >= options.checkpoint_every_s:
+            checkpoint_now()
+            last_ckpt = time.monotonic()
+        if on_progress is not None:
+            try:
+                on_progress(Progress(state.nimg / 1000.0, losses[-1], latest_psnr, _eta(state, start_nimg, start_time, target_nimg, deadline)))
+            except KeyboardInterrupt:
+                raise interrupted() from None
+    if state.step > start_step or not state.history:
+        eval_now()
+        grid_now()
     checkpoint_now()
     return ckpt
 

@@ -25,5 +25,5 @@ print("torch", torch.__version__, "CUDA:", torch.cuda.get_device_name(0) if torc
 PY
 mkdir -p "$OUTDIR"
 python main.py train all --kimg "$KIMG" --device auto --batch "$BATCH" --outdir "$OUTDIR" \
-    --eval-every 60 --grid-every 120 --bundle 2>&1 | tr '\r' '\n' | grep -v '^$' | tail -n 40
+    --eval-every 60 --grid-every 120 --bundle
 python main.py bench --cast --count 256 | tee "$OUTDIR/bench-cast.txt"

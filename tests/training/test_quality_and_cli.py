@@ -83,3 +83,38 @@ def test_cast_contact_sheet(tmp_path):
     assert text.count("seed ") == 4
     with Image.open(out) as im:
         assert im.width > im.height > 200  # 2 x 2 tiles of portrait + sprite
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "cast-tiny", "--kimg", "0"], "--kimg 0 trains nothing"),
+        (["train", "cast-tiny", "--kimg", "1", "--batch", "0"], "--batch must be 1 or more"),
+        (["train", "cast-tiny", "--kimg", "1", "--lr-decay", "2"], "--lr-decay"),
+    ],
+)
+def test_train_refuses_nonsense_numbers(tmp_path, argv, message):
+    rc, _, err = cli([*argv, "--outdir", str(tmp_path)])
+    assert rc == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "cast-tiny" / "checkpoint.pt").exists()
+
+
+def test_train_restores_signal_handlers_and_threads(tmp_path):
+    import signal
+
+    import torch
+
+    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), torch.get_num_threads())
+    rc, _, err = cli(["train", "cast-tiny", "--kimg", "0.004", "--outdir", str(tmp_path), "--threads", "1",
+                      "--mapping-steps", "20"])
+    assert rc == 0, err
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), torch.get_num_threads()) == before
+
+
+def test_a_mapping_fitted_differently_is_refused(tmp_path):
+    common = ["train", "cast-tiny", "--kimg", "0.004", "--outdir", str(tmp_path), "--threads", "1"]
+    rc, _, err = cli([*common, "--mapping-steps", "20"])
+    assert rc == 0, err
+    rc, _, err = cli(["train", "cast-tiny", "--kimg", "0.008", "--resume", str(tmp_path / "cast-tiny" / "checkpoint.pt"),
+                      "--outdir", str(tmp_path), "--mapping-steps", "30"])
+    assert rc == 2 and "delete it to fit again" in err

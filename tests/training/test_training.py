@@ -87,10 +87,18 @@ def test_tiny_training_lowers_the_loss(tmp_path):
     assert after < 0.8 * before, (before, after)
 
 
+def test_learning_rate_decays_exponentially_over_the_run():
+    assert T.learning_rate(1e-3, 0.1, 0.0) == pytest.approx(1e-3)
+    assert T.learning_rate(1e-3, 0.1, 0.5) == pytest.approx(1e-3 * 0.1**0.5)
+    assert T.learning_rate(1e-3, 0.1, 1.0) == pytest.approx(1e-4)
+    assert T.learning_rate(1e-3, 0.1, 3.0) == pytest.approx(1e-4)  # past the end it stays at the floor
+
+
 def test_resume_continues_exactly(tmp_path):
-    straight = T.run_training(_options(tmp_path / "a"), max_steps=4)
-    half = T.run_training(_options(tmp_path / "b"), max_steps=2)
-    resumed = T.run_training(_options(tmp_path / "b"), resume=half, max_steps=2)
+    decaying = dict(kimg=0.032, lr_decay=0.25)  # the schedule follows images seen, so it survives a resume
+    straight = T.run_training(_options(tmp_path / "a", **decaying), max_steps=4)
+    half = T.run_training(_options(tmp_path / "b", **decaying), max_steps=2)
+    resumed = T.run_training(_options(tmp_path / "b", **decaying), resume=half, max_steps=2)
     _, s1, _ = T.load_checkpoint(straight, torch.device("cpu"))
     _, s2, _ = T.load_checkpoint(resumed, torch.device("cpu"))
     assert s1.step == s2.step == 4 and s1.nimg == s2.nimg
@@ -127,3 +135,34 @@ def test_interrupt_saves_a_checkpoint_first(tmp_path):
         T.run_training(_options(tmp_path), on_progress=interrupt, max_steps=10)
     _, state, _ = T.load_checkpoint(tmp_path / T.CHECKPOINT_NAME, torch.device("cpu"))
     assert state.step == 2
+
+
+def test_a_stop_request_is_honoured_between_steps(tmp_path):
+    calls = {"n": 0}
+
+    def stop_after_three() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 3
+
+    with pytest.raises(KeyboardInterrupt):
+        T.run_training(_options(tmp_path), should_stop=stop_after_three, max_steps=10)
+    _, state, _ = T.load_checkpoint(tmp_path / T.CHECKPOINT_NAME, torch.device("cpu"))
+    assert state.step == 3 and state.nimg == 3 * CAST_TINY.batch
+
+
+def test_resume_writes_into_the_checkpoints_own_folder_and_checks_the_network(tmp_path):
+    first = T.run_training(_options(tmp_path / "run"), max_steps=1)
+    elsewhere = tmp_path / "elsewhere"
+    resumed = T.run_training(_options(elsewhere), resume=first, max_steps=1)
+    assert resumed == first and not (elsewhere / T.CHECKPOINT_NAME).exists()
+    with pytest.raises(TrainingError, match="cast-tiny checkpoint, not cast-sprite"):
+        T.run_training(_options(tmp_path, network="cast-sprite"), resume=first, max_steps=1)
+
+
+def test_the_decayed_learning_rate_reaches_the_optimizer(tmp_path):
+    ckpt = T.run_training(_options(tmp_path, kimg=0.016, lr_decay=0.1))  # 4 steps of 4 images
+    payload, state, config = T.load_checkpoint(ckpt, torch.device("cpu"))
+    last_step_progress = (state.nimg - config.batch) / 16
+    expected = T.learning_rate(config.lr, 0.1, last_step_progress)
+    assert state.optimizer.param_groups[0]["lr"] == pytest.approx(expected)
+    assert expected < config.lr
