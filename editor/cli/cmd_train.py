@@ -34,6 +34,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (auto: CUDA, then MPS, then the CPU)")
     p.add_argument("--resume", default=None, metavar="CKPT", help="continue from a checkpoint.pt, in its own folder")
     p.add_argument("--outdir", default="training-runs", metavar="DIR", help="new runs go to DIR/<network> (default training-runs)")
+    p.add_argument(
+        "--init",
+        default=None,
+        metavar="NETWORK",
+        help="start a new run from a network's weights (a file, or the bundled cast-portrait / cast-sprite)",
+    )
     p.add_argument("--export", default=None, metavar="FILE", help="write the network here (default DIR/<network>/<network>.safetensors)")
     p.add_argument("--mapping", default=None, metavar="FILE", help="fitted mapping to (re)use (default DIR/mapping.pt)")
     p.add_argument("--mapping-steps", type=int, default=None, help="steps of the mapping fit (default 12000)")
@@ -147,7 +153,10 @@ def train_one(
         lr_decay=args.lr_decay if args.lr_decay is not None else (None if resume is not None else 0.1),
         eval_every_s=args.eval_every,
         grid_every_s=args.grid_every,
+        init=args.init if resume is None else None,
     )
+    if args.init and resume is not None:
+        raise TrainingError("--init starts a new run; a resumed run already has its weights: drop one of them")
     total = args.kimg
     bar = tqdm(total=total, desc=name, dynamic_ncols=True, bar_format=_BAR if total else _COUNTER)
 

@@ -64,6 +64,7 @@ class TrainOptions:
     grid_every_s: float = 600.0
     checkpoint_every_s: float = 300.0
     heldout: int = 32
+    init: str | None = None  # start a new run from this network's synthesis weights (file or bundled name)
 
 
 @dataclass
@@ -134,10 +135,25 @@ def build_state(config: CastNetworkConfig, options: TrainOptions, device: torch.
     for layer in G.synthesis.modules():
         if hasattr(layer, "magnitude_ema_beta"):
             layer.magnitude_ema_beta = MAGNITUDE_BETA
+    if options.init:
+        _load_synthesis(G, config, options.init)
     G_ema = copy.deepcopy(G).eval().requires_grad_(False)
     lr = options.lr or config.lr
     optimizer = torch.optim.Adam(G.synthesis.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-8)
     return TrainState(G=G, G_ema=G_ema, optimizer=optimizer, rng=rng)
+
+
+def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> None:
+    """Copy a network's synthesis weights into G (a warm start, e.g. from the bundled network of a last session)."""
+    from renderer import load_network
+
+    network = load_network(source)
+    if network.arch != {"arch": config.arch, "init_kwargs": config.init_kwargs}:
+        raise TrainingError(f"{source} is not a {config.name} network (its architecture differs): it cannot start this run")
+    state = {k: v for k, v in network.G.state_dict().items() if k.startswith("synthesis.")}
+    with torch.no_grad():
+        for name, value in state.items():
+            G.state_dict()[name].copy_(value)
 
 
 def _init_output_bias(G: nn.Module, probe: Batch) -> None:

@@ -166,3 +166,20 @@ def test_the_decayed_learning_rate_reaches_the_optimizer(tmp_path):
     expected = T.learning_rate(config.lr, 0.1, last_step_progress)
     assert state.optimizer.param_groups[0]["lr"] == pytest.approx(expected)
     assert expected < config.lr
+
+
+def test_a_run_can_start_from_a_networks_weights(tmp_path):
+    from renderer.loading import save_native
+    from renderer.training.finalize import build_cast_network
+
+    first = T.run_training(_options(tmp_path / "a"), max_steps=3)
+    payload, state, config = T.load_checkpoint(first, torch.device("cpu"))
+    synthesis = {k[len("synthesis."):]: v for k, v in payload["G_ema"].items() if k.startswith("synthesis.")}
+    mapping = {k[len("mapping."):]: v for k, v in payload["G_ema"].items() if k.startswith("mapping.")}
+    net_file = tmp_path / "tiny.safetensors"
+    save_native(build_cast_network(config, synthesis, mapping, {"network": "cast-tiny"}), net_file)
+    warm = T.build_state(config, _options(tmp_path / "b", init=str(net_file)), torch.device("cpu"))
+    for name, value in synthesis.items():
+        assert torch.equal(warm.G.synthesis.state_dict()[name], value), name
+    with pytest.raises(TrainingError, match="not a cast-tiny network"):
+        T.build_state(config, _options(tmp_path / "c", init="demo-sprite"), torch.device("cpu"))
