@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+MAX_SEEDS = 256
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cast", help="contact sheet of the procedural cast the bundled networks learned")
@@ -33,7 +35,11 @@ def run(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds)
     if args.columns < 1:
         raise CastmakerError(f"--columns must be at least 1, got {args.columns}")
+    if len(seeds) > MAX_SEEDS:
+        raise CastmakerError(f"{len(seeds)} seeds make a huge sheet: give at most {MAX_SEEDS} per sheet")
     out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise CastmakerError(f"{out}: the contact sheet is a PNG: give a file name ending in .png")
     if out.is_dir() or not out.parent.is_dir():
         raise CastmakerError(f"cannot write {out}: give a PNG file name in an existing folder")
     if args.rule:
@@ -44,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
         engine = Engine(load_network("cast-portrait"), "cpu")
         chars = [w_to_character(engine.map_seed(s, 1.0)[0]) for s in seeds]
-    sheet = cast_contact_sheet(chars, columns=args.columns)
+    sheet = cast_contact_sheet(chars, columns=min(args.columns, len(chars)))
     try:
         save_png(out, sheet, error=CastmakerError)
     except OSError as exc:

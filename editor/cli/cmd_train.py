@@ -27,7 +27,11 @@ NETWORKS = ("cast-sprite", "cast-portrait")
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a cast network (cast-portrait / cast-sprite / all) on the procedural cast")
-    p.add_argument("network", choices=[*NETWORKS, "all", "cast-tiny"], help="which network to train (all: both)")
+    p.add_argument(
+        "network",
+        choices=[*NETWORKS, "all", "cast-tiny"],
+        help="cast-sprite, cast-portrait, all (both, sharing one mapping), or cast-tiny (a 32-px network for tests)",
+    )
     stop = p.add_mutually_exclusive_group()
     stop.add_argument("--kimg", type=float, default=None, help="stop when this many thousand images were seen in all")
     stop.add_argument("--minutes", type=float, default=None, help="stop after this many minutes (per network)")
@@ -81,10 +85,9 @@ def run(args: argparse.Namespace) -> int:
     threads_before = torch.get_num_threads()
     torch.set_num_threads(args.threads or (1 if cores <= 2 else cores - 1))
     root = Path(args.outdir)
-    mapping = Path(args.mapping) if args.mapping else root / "mapping.pt"
     try:
         with _stop_requests() as stop:
-            files = {name: train_one(args, name, root / name, mapping, stop.is_set) for name in names}
+            files = {name: train_one(args, name, root / name, stop.is_set) for name in names}
     except KeyboardInterrupt:  # train_one saved the checkpoint and said how to continue
         return 130
     finally:
@@ -118,10 +121,11 @@ def _stop_requests() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
-def train_one(
-    args: argparse.Namespace, name: str, outdir: Path, mapping: Path, should_stop: Callable[[], bool]
-) -> Path:
-    """Train (or continue) one network, then export it; returns the network file."""
+def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Callable[[], bool]) -> Path:
+    """Train (or continue) one network, then export it; returns the network file.
+
+    The fitted mapping is shared by the runs beside each other: RUNS/mapping.pt next to RUNS/<network>/.
+    """
     import torch
     from tqdm import tqdm
 
@@ -139,9 +143,14 @@ def train_one(
     resume = Path(args.resume) if args.resume else None
     if resume is None and (outdir / CHECKPOINT_NAME).exists() and args.network == "all":
         resume = outdir / CHECKPOINT_NAME  # `train all` continues what an earlier `train all` left
-    if resume is None and args.kimg == 0:
-        raise TrainingError("--kimg 0 trains nothing: give more images, or --resume a checkpoint to export it")
+    if resume is None and (args.kimg == 0 or args.minutes == 0):
+        raise TrainingError("a run of 0 trains nothing: give more --kimg or --minutes, or --resume a checkpoint")
+    if resume is not None:
+        _, saved, _ = load_checkpoint(resume, torch.device("cpu"))  # a bad file fails before any progress bar
+        if args.kimg is not None and saved.nimg >= args.kimg * 1000:
+            print(f"{name}: the checkpoint is already at {saved.nimg / 1000:.2f} kimg; nothing to train, exporting it")
     run_dir = resume.parent if resume is not None else outdir
+    mapping = Path(args.mapping) if args.mapping else run_dir.parent / "mapping.pt"
     options = TrainOptions(
         network=name,
         kimg=args.kimg,

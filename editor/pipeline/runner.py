@@ -326,11 +326,7 @@ class CharacterPipeline:
                     (f"sprite seed {ch.seed} psi {ch.psi:g}", upscale(ch.sprite_canvas, 2), False),
                     (f"${ch.name}.png", upscale(ch.sheet, scale_sheet), True),
                     ("head crop", head_view, True),
-                    (
-                        "projection target" if ch.projection.get("method") != "shared-latent" else "head (not projected)",
-                        target_view,
-                        False,
-                    ),
+                    *([] if ch.projection.get("method") == "shared-latent" else [("projection target", target_view, False)]),
                 ],
                 faces,
             ]

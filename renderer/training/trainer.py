@@ -265,7 +265,10 @@ def load_checkpoint(path: Path, device: torch.device) -> tuple[dict[str, Any], T
     try:
         payload = torch.load(path, map_location=device, weights_only=False)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is one clear error
-        raise TrainingError(f"{path} is not a readable training checkpoint ({exc})") from None
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if "persistent" in reason:  # torch's words for "this is not a torch file"
+            reason = "not a file torch.save wrote"
+        raise TrainingError(f"{path} is not a readable training checkpoint ({reason})") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise TrainingError(f"{path} is not a Castmaker training checkpoint")
     config = get_config(payload["network"])

@@ -88,7 +88,8 @@ def test_cast_contact_sheet(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "cast-tiny", "--kimg", "0"], "--kimg 0 trains nothing"),
+        (["train", "cast-tiny", "--kimg", "0"], "a run of 0 trains nothing"),
+        (["train", "cast-tiny", "--minutes", "0"], "a run of 0 trains nothing"),
         (["train", "cast-tiny", "--kimg", "1", "--batch", "0"], "--batch must be 1 or more"),
         (["train", "cast-tiny", "--kimg", "1", "--lr-decay", "2"], "--lr-decay"),
     ],
@@ -118,3 +119,19 @@ def test_a_mapping_fitted_differently_is_refused(tmp_path):
     rc, _, err = cli(["train", "cast-tiny", "--kimg", "0.008", "--resume", str(tmp_path / "cast-tiny" / "checkpoint.pt"),
                       "--outdir", str(tmp_path), "--mapping-steps", "30"])
     assert rc == 2 and "delete it to fit again" in err
+
+
+def test_resume_reuses_the_mapping_beside_its_run_and_a_bad_file_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nothing may land in ./training-runs
+    runs = tmp_path / "runs"
+    rc, _, err = cli(["train", "cast-tiny", "--kimg", "0.004", "--outdir", str(runs), "--threads", "1",
+                      "--mapping-steps", "20"])
+    assert rc == 0, err
+    rc, out, err = cli(["train", "cast-tiny", "--kimg", "0.008", "--resume", str(runs / "cast-tiny" / "checkpoint.pt"),
+                        "--mapping-steps", "20"])
+    assert rc == 0, err
+    assert not (tmp_path / "training-runs").exists()
+    picture = tmp_path / "a.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\nnot a checkpoint")
+    rc, _, err = cli(["train", "cast-tiny", "--kimg", "1", "--resume", str(picture)])
+    assert rc == 2 and "not a readable training checkpoint" in err and err.count("\n") == 1
