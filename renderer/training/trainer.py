@@ -34,6 +34,7 @@ from renderer.fileio import save_png, write_bytes_atomic
 from renderer.nets import build_generator
 from renderer.training.batches import Batch, drawing_function, heldout_batch, training_batch
 from renderer.training.configs import CastNetworkConfig, TrainingError, get_config
+from renderer.training.curve import curve_image
 
 log = logging.getLogger(__name__)
 
@@ -384,6 +385,7 @@ def run_training(
         }
         state.history.append(row)
         _append_csv(log_path, row)
+        save_png(outdir / "curve.png", curve_image(state.history, config.name))
         log.info("kimg %.2f  loss %.4f  held-out PSNR %.2f dB (mixed %.2f dB)", row["kimg"], row["loss"], scores["plain"], scores["mixed"])
 
     def grid_now() -> None:

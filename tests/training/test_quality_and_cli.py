@@ -73,6 +73,7 @@ def test_train_tiny_writes_checkpoint_log_grid_and_network(tmp_path):
     run_dir = tmp_path / "cast-tiny"
     assert (run_dir / "checkpoint.pt").is_file() and (run_dir / "log.csv").is_file()
     assert (run_dir / "samples-latest.png").is_file() and (run_dir / "cast-tiny.safetensors").is_file()
+    assert (run_dir / "curve.png").is_file()
     assert "held-out PSNR" in out and "wrote" in out
 
 
@@ -135,3 +136,16 @@ def test_resume_reuses_the_mapping_beside_its_run_and_a_bad_file_is_one_line(tmp
     picture.write_bytes(b"\x89PNG\r\n\x1a\nnot a checkpoint")
     rc, _, err = cli(["train", "cast-tiny", "--kimg", "1", "--resume", str(picture)])
     assert rc == 2 and "not a readable training checkpoint" in err and err.count("\n") == 1
+
+
+def test_curve_image_draws_both_series():
+    from renderer.training.curve import HEIGHT, SERIES, WIDTH, curve_image
+
+    rows = [{"kimg": k, "psnr_plain": 12 + k, "psnr_mixed": 11.5 + k} for k in (1.0, 2.0, 3.0)]
+    img = curve_image(rows, "test")
+    assert img.shape == (HEIGHT, WIDTH, 3) and img.dtype == np.uint8
+    for _, colour, _ in SERIES:
+        assert (img.reshape(-1, 3) == colour).all(axis=1).sum() > 50  # each line is drawn
+    assert curve_image(rows[:1], "one").shape == (HEIGHT, WIDTH, 3)
+    with pytest.raises(ValueError, match="nothing to plot"):
+        curve_image([], "none")
