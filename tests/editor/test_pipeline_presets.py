@@ -36,3 +36,28 @@ def test_bundled_presets_cover_the_shipped_configs_and_fit(which: str, config: s
     assert problems == []
     if config == "demo":  # the demo networks carry exactly the config's presets
         assert len(presets) == len(names)
+
+
+def test_a_failed_cast_preset_rebuild_keeps_the_old_sets(tmp_path, monkeypatch):
+    from editor.pipeline import make_cast_presets as m
+    from editor.presets import PresetError
+
+    for name in ("cast-sprite", "cast-portrait"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "old.json").write_text("{}")
+    calls = []
+
+    def fake_make(network_name, specs, out, seeds):  # noqa: ANN001
+        calls.append(network_name)
+        if network_name == "cast-portrait":
+            raise PresetError("no seeds match")
+        (out / network_name).mkdir(parents=True)
+        (out / network_name / "new.json").write_text("{}")
+        return [out / network_name / "new.json"]
+
+    monkeypatch.setattr(m, "make_presets", fake_make)
+    with pytest.raises(PresetError):
+        m.rebuild_bundled_presets(tmp_path, seeds=10)
+    assert calls == ["cast-sprite", "cast-portrait"]
+    assert sorted(p.name for p in (tmp_path / "cast-sprite").iterdir()) == ["old.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cast-portrait", "cast-sprite"]  # no staging left behind
