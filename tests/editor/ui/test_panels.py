@@ -169,3 +169,33 @@ def test_walk_sheet_job_cuts_the_canvas_on_the_pipeline_grid():
         opaque = frame[frame[:, :, 3] > 0][:, :3]
         assert len(opaque) > 0 and np.abs(opaque.astype(int) - colours[d]).max() < 40
         assert frame[0, 0, 3] == 0  # the background became transparent
+
+
+def test_walk_sheet_job_cuts_a_cast_sprite_canvas_on_the_cast_grid():
+    """cast-sprite's canvas (24-px frames at (28, 16)) becomes a `$` sheet whose cells are the frames scaled 2x."""
+    from editor.rpgmaker import sheet_frame
+    from editor.ui.export_panel import build_export_images
+    from editor.ui.render_worker import JobContext
+    from renderer.cast.description import Character
+    from renderer.cast.walk_sheet import draw_frame, draw_walk_sheet
+    from renderer.engine import RenderResult
+    from renderer.latents import Recipe, SeedSource
+
+    hero = Character(hair_style=2, outfit_style=1)
+    canvas = draw_walk_sheet(hero)
+
+    class CanvasEngine:
+        def render(self, recipe):
+            return RenderResult(image=canvas, ws=np.zeros((12, 64), np.float32), ms=0.0)
+
+    job = build_export_images(Recipe.plain(SeedSource(0), 12), [], "fp", walk_sheet=True, network_name="cast-sprite")
+    sheet, _ = job(JobContext(engine=CanvasEngine(), report=lambda _p: None, should_stop=lambda: False))
+    assert sheet.shape == (192, 144, 4)
+    for direction in ("down", "left", "right", "up"):
+        for pattern in range(3):
+            cell = sheet_frame(sheet, "$hero.png", 0, direction, pattern)
+            frame = draw_frame(hero, direction, pattern)
+            opaque = cell[..., 3] > 0
+            big = frame.repeat(2, axis=0).repeat(2, axis=1)
+            assert opaque.mean() > 0.15  # the figure fills much of the 48-px cell
+            assert np.abs(cell[opaque][:, :3].astype(int) - big[opaque].astype(int)).max() <= 16  # palette rounding
