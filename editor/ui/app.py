@@ -75,29 +75,51 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def missing_x11_library() -> str | None:
-    """The system library Qt's X11 plugin cannot load, when the window would open on X11 (else None).
+def missing_x11_libraries() -> list[str]:
+    """Every system library Qt's X11 plugin cannot load, when the window would open on X11 (else []).
 
     Why: a missing xcb library (libxcb-cursor, -icccm, -keysyms, ... are not on every system) makes Qt
-    abort the process with a core dump instead of an error. Checked for a plain X11 session only.
+    abort the process with a core dump instead of an error, and the loader names only the first one it
+    misses. `ldd` lists them all at once; without it, loading the plugin names the first. Checked for a plain
+    X11 session only.
     """
     if not sys.platform.startswith("linux") or os.environ.get("WAYLAND_DISPLAY"):
-        return None
+        return []
     if os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb" or not os.environ.get("DISPLAY"):
-        return None
+        return []
     import ctypes
 
     import PySide6
 
-    qpa = Path(PySide6.__file__).parent / "Qt" / "lib" / "libQt6XcbQpa.so.6"
+    qt = Path(PySide6.__file__).parent / "Qt"
+    qpa = qt / "lib" / "libQt6XcbQpa.so.6"
     if not qpa.is_file():  # a system Qt build: nothing to check here
-        return None
+        return []
+    missing = _ldd_not_found([qpa, qt / "plugins" / "platforms" / "libqxcb.so"])
+    if missing:
+        return missing
     try:
         ctypes.CDLL(str(qpa))
     except OSError as exc:
         found = re.match(r"\s*([\w.+-]+\.so[.\d]*)", str(exc))
-        return found.group(1) if found else str(exc)
-    return None
+        return [found.group(1) if found else str(exc)]
+    return []
+
+
+def _ldd_not_found(files: list[Path]) -> list[str]:
+    """Sonames `ldd` reports as 'not found' for `files` (sorted, unique); [] when ldd is not available."""
+    import subprocess
+
+    names: set[str] = set()
+    for f in files:
+        if not f.is_file():
+            continue
+        try:
+            out = subprocess.run(["ldd", str(f)], capture_output=True, text=True, timeout=20, check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            return []
+        names.update(m.group(1) for m in re.finditer(r"^\s*(\S+)\s*=>\s*not found", out, re.MULTILINE))
+    return sorted(names)
 
 
 def _debian_package(soname: str) -> str:
@@ -202,12 +224,13 @@ def run_editor(args: argparse.Namespace) -> int:
             "no display to open the editor window on (DISPLAY / WAYLAND_DISPLAY unset): run it in a desktop "
             "session, use --screenshot FILE for a headless render, or the headless subcommands (render, generate, ...)"
         )
-    missing = missing_x11_library()
+    missing = missing_x11_libraries()
     if missing:
+        packages = " ".join(dict.fromkeys(_debian_package(m) for m in missing))
+        what = f"library {missing[0]}: install it" if len(missing) == 1 else f"libraries {', '.join(missing)}: install them"
         raise CastmakerError(
-            f"Qt's X11 window plugin cannot load the system library {missing}: install it (Debian/Ubuntu: "
-            f"sudo apt install {_debian_package(missing)}), or render headless with QT_QPA_PLATFORM=offscreen "
-            "and --screenshot FILE"
+            f"Qt's X11 window plugin cannot load the system {what} (Debian/Ubuntu: sudo apt install {packages}), "
+            "or render headless with QT_QPA_PLATFORM=offscreen and --screenshot FILE"
         )
     session = None
     session_path = getattr(args, "session", None)

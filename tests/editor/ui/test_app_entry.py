@@ -79,11 +79,35 @@ def test_missing_x11_library_gives_one_clear_error(monkeypatch):
         raise OSError("libxcb-icccm.so.4: cannot open shared object file: No such file or directory")
 
     monkeypatch.setattr(ctypes, "CDLL", no_icccm)
+    monkeypatch.setattr(app, "_ldd_not_found", lambda files: [])  # no ldd: loading the plugin names the first
     with pytest.raises(CastmakerError, match=r"libxcb-icccm\.so\.4: install it .*apt install libxcb-icccm4\)"):
         app.run_editor(_args())
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")  # a Wayland session does not use the xcb plugin
-    assert app.missing_x11_library() is None
+    assert app.missing_x11_libraries() == []
     monkeypatch.setattr(ctypes, "CDLL", lambda path, *a, **k: None)
     monkeypatch.delenv("WAYLAND_DISPLAY")
-    assert app.missing_x11_library() is None
+    assert app.missing_x11_libraries() == []
     assert app._debian_package("libxkbcommon-x11.so.0") == "libxkbcommon-x11-0"
+
+
+def test_every_missing_x11_library_is_named_in_one_install_line(monkeypatch):
+    import subprocess
+
+    from editor.ui import app
+
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":99")
+    for var in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+    ldd = (
+        "\tlinux-vdso.so.1 (0x00007ffd)\n"
+        "\tlibxcb-icccm.so.4 => not found\n"
+        "\tlibxcb-keysyms.so.1 => not found\n"
+        "\tlibxcb.so.1 => /lib/x86_64-linux-gnu/libxcb.so.1 (0x00007f)\n"
+    )
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout=ldd, stderr=""))
+    with pytest.raises(CastmakerError) as err:
+        app.run_editor(_args())
+    text = str(err.value)
+    assert "libxcb-icccm.so.4, libxcb-keysyms.so.1: install them" in text
+    assert "sudo apt install libxcb-icccm4 libxcb-keysyms1)" in text and "\n" not in text
