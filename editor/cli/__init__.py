@@ -23,6 +23,7 @@ COMMANDS = {
     "view": "editor.cli.cmd_view",
     "train": "editor.cli.cmd_train",
     "cast": "editor.cli.cmd_cast",
+    "directions": "editor.cli.cmd_directions",
 }
 # options that may stand before or after the subcommand: `main.py --network X view` == `main.py view --network X`
 _SHARED_OPTIONS = {"network": "cast-portrait", "device": "auto"}

@@ -26,6 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mix-rows", default=None, help="rows taken from the mix seed, e.g. 8-15")
     p.add_argument("--mix-weight", type=float, default=1.0, help="1 = replace rows, <1 = blend towards the mix seed")
     p.add_argument("--w", default=None, help="render this w file (.npy/.npz) instead of seeds")
+    p.add_argument("--direction", default=None, metavar="FILE", help="a direction .json (see `directions`) to move along")
+    p.add_argument("--alpha", type=float, default=1.0, help="--direction: how far, in units of its σ (e.g. -3 to 3)")
     p.add_argument("--outdir", default="out", help="output folder")
     p.add_argument("--save-w", action="store_true", help="also write seed%%04d.npy with each image's w")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
@@ -103,6 +105,15 @@ def run(args: argparse.Namespace) -> int:
             jobs.append((f"seed{seed:04d}", Recipe.plain(seed_source(seed), num_ws)))
     if mix_edit is not None:
         jobs = [(name, recipe.with_rows(mix_rows, mix_edit)) for name, recipe in jobs]
+    if args.direction is not None:
+        from renderer.latents.directions import load_direction
+
+        direction = load_direction(args.direction, network)
+        offset = direction.offset(args.alpha, num_ws)
+        jobs = [
+            (name, Recipe.plain(WSource(engine.evaluate(recipe) + offset, label=f"{name} + {args.alpha:g} {direction.name}"), num_ws))
+            for name, recipe in jobs
+        ]
 
     outdir = Path(args.outdir)
     if args.save_w and args.w is not None:

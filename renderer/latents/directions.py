@@ -1,0 +1,206 @@
+"""Directions in W for a set of w rows: discovered from the weights (SeFa) or from mapped samples (PCA).
+
+- SeFa (Shen & Zhou, "Closed-Form Factorization of Latent Semantics in GANs", CVPR 2021): the style affines A_i
+  of the layers that read the chosen rows map w to styles; the directions that change those styles most are
+  the top eigenvectors of Σ_i A_iᵀA_i (each A_i with its run-time weight gain). Weights only: well under a second.
+- PCA in W (GANSpace, Härkönen et al. 2020, applied to w instead of StyleGAN2's intermediate activations): the
+  principal axes of mapped seeds.
+
+A direction is a unit vector d [w_dim] plus its rows and its unit σ, the standard deviation of w·d over mapped
+seeds, so a slider at α moves the rows by α·σ·d. Saved as `<name>.json` + `<name>.npy` like presets (atomic
+writes, refused on a network with another fingerprint).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from renderer.errors import LatentError
+from renderer.fileio import write_atomic, write_bytes_atomic
+from renderer.network import Network
+
+DIRECTION_FORMAT = "castmaker-direction"
+SIGMA_SEEDS = 2000  # mapped seeds behind each direction's σ
+
+
+@dataclass
+class Direction:
+    """A unit direction in W for some rows of one network."""
+
+    name: str
+    rows: list[int]
+    vector: np.ndarray  # float32 [w_dim], unit length
+    sigma: float  # std of w·vector over mapped seeds (ψ = 1): the unit of a slider
+    method: str  # "sefa" | "pca"
+    strength: float  # eigenvalue: how much the rows' styles (SeFa) or the seeds (PCA) vary along it
+    fingerprint: str
+    network_name: str
+
+    def offset(self, alpha: float, num_ws: int) -> np.ndarray:
+        """float32 [num_ws, w_dim]: α σ d on the direction's rows, 0 elsewhere (add it to a w+)."""
+        out = np.zeros((num_ws, self.vector.size), np.float32)
+        out[self.rows] = np.float32(alpha * self.sigma) * self.vector
+        return out
+
+
+def step_affines(network: Network, rows: list[int]) -> np.ndarray:
+    """float64 [Σ styles, w_dim]: the run-time weights of the style affines of every step reading `rows`."""
+    syn = network.G.synthesis
+    blocks = []
+    for step in getattr(syn, "steps", []):
+        if step.row not in rows:
+            continue
+        module = syn
+        for part in step.name.split("."):
+            module = getattr(module, part)
+        affine = getattr(module, "affine", None)
+        if affine is None:
+            continue
+        blocks.append(affine.weight.detach().to("cpu").double().numpy() * float(affine.weight_gain))
+    if not blocks:
+        raise LatentError(f"no synthesis step of {network.name} reads rows {rows}: pick rows 0-{network.num_ws - 1}")
+    return np.concatenate(blocks, axis=0)
+
+
+def _check_rows(network: Network, rows: list[int]) -> list[int]:
+    rows = sorted(set(int(r) for r in rows))
+    if not rows or rows[0] < 0 or rows[-1] >= network.num_ws:
+        raise LatentError(f"rows {rows} are outside 0-{network.num_ws - 1} of {network.name}")
+    return rows
+
+
+def _sign_fixed(vectors: np.ndarray) -> np.ndarray:
+    """Each column's largest-magnitude entry made positive, so a direction's sign is reproducible."""
+    idx = np.argmax(np.abs(vectors), axis=0)
+    signs = np.sign(vectors[idx, np.arange(vectors.shape[1])])
+    return vectors * np.where(signs == 0, 1.0, signs)
+
+
+def mapped_ws(network: Network, seeds: int = SIGMA_SEEDS) -> np.ndarray:
+    """float64 [seeds, w_dim]: w of seeds 0..seeds-1 at ψ = 1, as the official tools map them."""
+    import torch
+
+    from renderer.latents.seeds import z_from_seed
+
+    z = np.concatenate([z_from_seed(s, network.z_dim) for s in range(seeds)])
+    G = network.G
+    device = next(G.parameters()).device
+    with torch.no_grad():
+        c = torch.zeros([seeds, network.c_dim], device=device) if network.c_dim else None
+        w = G.mapping(torch.from_numpy(z).to(device, torch.float32), c, truncation_psi=1.0)[:, 0]
+    return w.double().cpu().numpy()
+
+
+def _directions(network, rows, vectors, strengths, method, ws) -> list[Direction]:
+    sigmas = (ws @ vectors).std(axis=0)
+    return [
+        Direction(
+            name=f"{method}-{i}",
+            rows=list(rows),
+            vector=vectors[:, i].astype(np.float32),
+            sigma=float(sigmas[i]),
+            method=method,
+            strength=float(strengths[i]),
+            fingerprint=network.fingerprint,
+            network_name=network.name,
+        )
+        for i in range(vectors.shape[1])
+    ]
+
+
+def sefa(network: Network, rows: list[int], top: int = 8, ws: np.ndarray | None = None) -> list[Direction]:
+    """The `top` SeFa directions of `rows`, strongest first (unit, orthogonal; eigenvalues in `strength`)."""
+    rows = _check_rows(network, rows)
+    A = step_affines(network, rows)
+    values, vectors = np.linalg.eigh(A.T @ A)
+    order = np.argsort(values)[::-1][: max(1, int(top))]
+    vectors = _sign_fixed(vectors[:, order])
+    return _directions(network, rows, vectors, values[order], "sefa", mapped_ws(network) if ws is None else ws)
+
+
+def principal_axes(samples: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray]:
+    """(variances [top], axes [dim, top]) of samples [N, dim], largest variance first, signs fixed."""
+    x = np.asarray(samples, np.float64)
+    x = x - x.mean(axis=0)
+    _, s, vt = np.linalg.svd(x, full_matrices=False)
+    k = max(1, int(top))
+    return (s[:k] ** 2) / max(len(x) - 1, 1), _sign_fixed(vt[:k].T)
+
+
+def pca(network: Network, rows: list[int], top: int = 8, samples: int = 5000) -> list[Direction]:
+    """The `top` principal axes of `samples` mapped seeds (the same w feeds every row, so rows only scope them)."""
+    rows = _check_rows(network, rows)
+    ws = mapped_ws(network, samples)
+    variances, axes = principal_axes(ws, top)
+    return _directions(network, rows, axes, variances, "pca", ws)
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64]
+    if not slug:
+        raise LatentError(f"direction name {name!r} has no letters or digits to make a file name from")
+    return slug
+
+
+def save_direction(d: Direction, folder: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Write `<slug>.npy` then `<slug>.json` (each atomic); refuses to replace a file unless `overwrite`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    slug = _slug(d.name)
+    json_path, npy_path = folder / f"{slug}.json", folder / f"{slug}.npy"
+    if not overwrite and (json_path.exists() or npy_path.exists()):
+        raise LatentError(f"{json_path} exists: choose another name or allow overwriting")
+    write_atomic(npy_path, lambda f: np.save(f, d.vector.astype(np.float32)))
+    meta = {
+        "format": DIRECTION_FORMAT,
+        "version": 1,
+        "name": d.name,
+        "rows": d.rows,
+        "sigma": d.sigma,
+        "method": d.method,
+        "strength": d.strength,
+        "network": {"fingerprint": d.fingerprint, "name": d.network_name},
+        "vector": npy_path.name,
+    }
+    write_bytes_atomic(json_path, (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
+    return json_path
+
+
+def load_direction(path: str | os.PathLike, network: Network | None = None) -> Direction:
+    """Read a direction; LatentError if unreadable, malformed, or made for another network than `network`."""
+    path = Path(path)
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        if meta.get("format") != DIRECTION_FORMAT:
+            raise ValueError("not a Castmaker direction file")
+        vector = np.load(path.with_name(meta["vector"]), allow_pickle=False).astype(np.float32).reshape(-1)
+        d = Direction(
+            name=str(meta["name"]),
+            rows=[int(r) for r in meta["rows"]],
+            vector=vector,
+            sigma=float(meta["sigma"]),
+            method=str(meta["method"]),
+            strength=float(meta["strength"]),
+            fingerprint=str(meta["network"]["fingerprint"]),
+            network_name=str(meta["network"]["name"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise LatentError(f"{path} is not a readable direction file ({exc})") from None
+    if network is not None:
+        if d.fingerprint != network.fingerprint:
+            raise LatentError(
+                f"{path} was made for {d.network_name} ({d.fingerprint[:12]}), not {network.name} "
+                f"({network.fingerprint[:12]}): discover directions on this network instead"
+            )
+        if d.vector.size != network.w_dim or max(d.rows) >= network.num_ws:
+            raise LatentError(f"{path} does not fit {network.name}'s w ({network.num_ws} x {network.w_dim})")
+    return d
