@@ -18,7 +18,15 @@ ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("directions", help="discover per-row directions (SeFa / PCA) and draw a contact sheet")
     p.add_argument("--network", default="cast-portrait", help="network file, cast-portrait / cast-sprite, or a demo")
-    p.add_argument("--method", choices=["sefa", "pca"], default="sefa", help="sefa: from the weights; pca: mapped seeds")
+    p.add_argument(
+        "--method",
+        choices=["sefa", "pca", "labels"],
+        default="sefa",
+        help="sefa: from the weights; pca: mapped seeds; labels: a boundary between --with and --without seeds",
+    )
+    p.add_argument("--with", dest="with_seeds", default=None, help="--method labels: seeds that have it, e.g. 3,8,12")
+    p.add_argument("--without", dest="without_seeds", default=None, help="--method labels: seeds that lack it")
+    p.add_argument("--name", default=None, help="--method labels: the direction's name (default 'labelled')")
     p.add_argument("--rows", default=None, help="rows the directions act on, e.g. 6-8 (default: all)")
     p.add_argument("--top", type=int, default=8, help="how many directions (strongest first)")
     p.add_argument("--samples", type=int, default=5000, help="--method pca: mapped seeds")
@@ -36,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from renderer.engine import Engine
     from renderer.errors import LatentError
     from renderer.fileio import save_png
-    from renderer.latents import Recipe, SeedSource, parse_rows
-    from renderer.latents.directions import pca, save_direction, sefa
+    from renderer.latents import Recipe, SeedSource, parse_rows, parse_seeds
+    from renderer.latents.directions import labelled, pca, save_direction, sefa
 
     if not 1 <= args.top <= 64:
         raise LatentError(f"--top must be 1-64, got {args.top}")
@@ -46,7 +54,15 @@ def run(args: argparse.Namespace) -> int:
     network = load_network(args.network)
     rows = parse_rows(args.rows, network.num_ws) if args.rows else list(range(network.num_ws))
     start = time.perf_counter()
-    found = sefa(network, rows, args.top) if args.method == "sefa" else pca(network, rows, args.top, args.samples)
+    if args.method == "labels":
+        if not args.with_seeds or not args.without_seeds:
+            raise LatentError("--method labels needs --with SEEDS and --without SEEDS (a dozen or more each works best)")
+        pos, neg = parse_seeds(args.with_seeds), parse_seeds(args.without_seeds)
+        found = [labelled(network, rows, pos, neg, name=args.name or "labelled")]
+    elif args.method == "sefa":
+        found = sefa(network, rows, args.top)
+    else:
+        found = pca(network, rows, args.top, args.samples)
     seconds = time.perf_counter() - start
     outdir = Path(args.outdir)
     for d in found:

@@ -94,3 +94,47 @@ def test_directions_command_writes_files_and_a_sheet(tmp_path):
         rc = run(["render", "--network", "demo-sprite", "--seeds", "1", "--direction", str(tmp_path / "sefa-0.json"),
                   "--alpha", "2", "--outdir", str(tmp_path / "r"), "--device", "cpu"])
     assert rc == 0 and (tmp_path / "r" / "seed0001.png").is_file()
+
+
+def test_a_labelled_boundary_separates_a_linearly_separable_labelling():
+    from renderer.latents.directions import boundary_axis
+
+    rng = np.random.RandomState(3)
+    normal = rng.standard_normal(16)
+    normal /= np.linalg.norm(normal)
+    pts = rng.standard_normal((400, 16))
+    score = pts @ normal
+    pos, neg = pts[score > 0.3][:12], pts[score < -0.3][:12]  # "a dozen thumbnails" each side
+    axis = boundary_axis(pos, neg)
+    assert abs(np.linalg.norm(axis) - 1) < 1e-9
+    assert (pos @ axis).min() > (neg @ axis).max()  # the boundary separates what was labelled
+    assert float(axis @ normal) > 0.7  # and points along the true normal
+    with pytest.raises(LatentError, match="at least 2"):
+        boundary_axis(pos[:1], neg)
+
+
+def test_labelled_direction_on_a_network_and_contradictory_labels(net):
+    from renderer.latents.directions import labelled
+
+    d = labelled(net, [6, 7], [1, 2, 3, 4], [5, 6, 7, 8], name="warm")
+    assert d.name == "warm" and d.method == "labels" and d.rows == [6, 7] and d.sigma > 0
+    with pytest.raises(LatentError, match="both ways"):
+        labelled(net, [6], [1, 2], [2, 3])
+
+
+def test_directions_command_labels_and_its_errors(tmp_path):
+    from editor.cli import run
+
+    def cli(argv):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            return run(argv), err.getvalue()
+
+    rc, _ = cli(["directions", "--network", "demo-sprite", "--method", "labels", "--with", "1-4", "--without", "5-8",
+                 "--rows", "8-11", "--name", "Bright", "--outdir", str(tmp_path), "--device", "cpu"])
+    assert rc == 0 and (tmp_path / "bright.json").is_file()
+    rc, err = cli(["directions", "--network", "demo-sprite", "--method", "labels", "--outdir", str(tmp_path)])
+    errors = [line for line in err.splitlines() if line.startswith("castmaker: error")]
+    assert rc == 2 and len(errors) == 1 and "--with SEEDS" in errors[0]
+    rc, err = cli(["directions", "--network", "demo-sprite", "--rows", "40-41", "--outdir", str(tmp_path)])
+    assert rc == 2 and len([line for line in err.splitlines() if line.startswith("castmaker: error")]) == 1
