@@ -73,20 +73,24 @@ class CastNetworkConfig:
 
 _MAPPING = {"num_layers": 4}  # 4 layers fit the seed → character rule far better than 2 (see mapping_fit)
 
-CAST_PORTRAIT = CastNetworkConfig(
-    name="cast-portrait",
-    arch="stylegan3",
-    init_kwargs={
+
+def _generator_kwargs(resolution: int, **widths: Any) -> dict[str, Any]:
+    """Official Generator kwargs of a cast network: z and w are the cast's W_DIM, RGB, unconditional."""
+    return {
         "z_dim": W_DIM,
         "c_dim": 0,
         "w_dim": W_DIM,
-        "img_resolution": 128,
+        "img_resolution": resolution,
         "img_channels": 3,
         "mapping_kwargs": dict(_MAPPING),
-        "channel_base": 1024,
-        "channel_max": 64,
-        "magnitude_ema_beta": 0.999,
-    },
+        **widths,
+    }
+
+
+CAST_PORTRAIT = CastNetworkConfig(
+    name="cast-portrait",
+    arch="stylegan3",
+    init_kwargs=_generator_kwargs(128, channel_base=1024, channel_max=64, magnitude_ema_beta=0.999),
     drawing="portrait",
     groups=(
         RowGroup("pose and build", (0, 1, 2), ("head_turn", "head_shape", "body_build")),
@@ -103,18 +107,7 @@ CAST_PORTRAIT = CastNetworkConfig(
 CAST_SPRITE = CastNetworkConfig(
     name="cast-sprite",
     arch="stylegan2",
-    init_kwargs={
-        "z_dim": W_DIM,
-        "c_dim": 0,
-        "w_dim": W_DIM,
-        "img_resolution": 128,
-        "img_channels": 3,
-        "mapping_kwargs": dict(_MAPPING),
-        "channel_base": 2048,
-        "channel_max": 64,
-        "num_fp16_res": 0,
-        "conv_clamp": 256,
-    },
+    init_kwargs=_generator_kwargs(128, channel_base=2048, channel_max=64, num_fp16_res=0, conv_clamp=256),
     drawing="walk-sheet",
     groups=(
         RowGroup("build", (0, 1), ("body_build", "head_shape")),
@@ -131,18 +124,7 @@ CAST_SPRITE = CastNetworkConfig(
 CAST_TINY = CastNetworkConfig(
     name="cast-tiny",
     arch="stylegan2",
-    init_kwargs={
-        "z_dim": W_DIM,
-        "c_dim": 0,
-        "w_dim": W_DIM,
-        "img_resolution": 32,
-        "img_channels": 3,
-        "mapping_kwargs": dict(_MAPPING),
-        "channel_base": 256,
-        "channel_max": 16,
-        "num_fp16_res": 0,
-        "conv_clamp": 256,
-    },
+    init_kwargs=_generator_kwargs(32, channel_base=256, channel_max=16, num_fp16_res=0, conv_clamp=256),
     drawing="portrait",
     groups=(
         RowGroup("pose and build", (0, 1, 2), ("head_turn", "head_shape", "body_build", "hair_style")),
