@@ -50,8 +50,8 @@ def fitted_mapping(
                 f"{cache} was fitted with {stored_fit}, not {fit}: delete it to fit again, or pass the same --mapping-steps"
             )
         return state, payload["scores"]
-    G = build_generator(config.arch, dict(config.init_kwargs))
-    mapping: MappingNetwork = G.mapping
+    ik = config.init_kwargs
+    mapping = MappingNetwork(z_dim=ik["z_dim"], c_dim=ik["c_dim"], w_dim=ik["w_dim"], num_ws=1, **kwargs)
     log.info("fitting the mapping network (%s)", kwargs)
     scores = fit_mapping(mapping, **fit)
     state = {k: v.detach().clone() for k, v in mapping.state_dict().items()}

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from renderer.engine.bench import _sync
 from renderer.nets.contract import band_of_row
 from renderer.network import Network
 from renderer.training.batches import Batch, compose, drawing_function, heldout_batch
@@ -134,14 +135,6 @@ def cast_scores(network: Network, config: CastNetworkConfig, count: int = 256, d
         middle_kept_psnr_between=masked_psnr(r_plain[:n_purity], r_middle, kept),
         synthesis_ms=ms,
     )
-
-
-def _sync(device: torch.device) -> None:
-    """Wait for queued GPU work, so wall-clock timings measure it."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
 
 
 def run_cast_bench(network: Network, count: int = 256, device: str = "cpu") -> list[str]:

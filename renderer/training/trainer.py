@@ -123,25 +123,18 @@ def multiscale_l1(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def build_state(config: CastNetworkConfig, options: TrainOptions, device: torch.device) -> TrainState:
     """A fresh run: seeded generator, output bias = mean target colour, calibrated StyleGAN3 magnitudes."""
     torch.manual_seed(options.seed)
-    G = build_generator(config.arch, dict(config.init_kwargs)).to(device).train()
-    G.requires_grad_(False)
-    G.synthesis.requires_grad_(True)
-    rng = np.random.RandomState(options.seed)
+    state = build_state_shell(config, options, device)
+    G = state.G
     probe = training_batch(np.random.RandomState(options.seed + 10_000), config, 16, drawing_function(config))
     _init_output_bias(G, probe)
     if hasattr(G.synthesis, "layer_names"):
         with torch.no_grad():
             getattr(G.synthesis, G.synthesis.layer_names[-1]).weight.mul_(SG3_TORGB_INIT_GAIN)
         _calibrate_magnitudes(G, torch.from_numpy(probe.ws).to(device))
-    for layer in G.synthesis.modules():
-        if hasattr(layer, "magnitude_ema_beta"):
-            layer.magnitude_ema_beta = MAGNITUDE_BETA
     if options.init:
         _load_synthesis(G, config, options.init)
-    G_ema = copy.deepcopy(G).eval().requires_grad_(False)
-    lr = options.lr or config.lr
-    optimizer = torch.optim.Adam(G.synthesis.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-8)
-    return TrainState(G=G, G_ema=G_ema, optimizer=optimizer, rng=rng)
+    state.G_ema.load_state_dict(G.state_dict())  # the average starts from the initialised weights
+    return state
 
 
 def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> None:
