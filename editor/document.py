@@ -101,6 +101,54 @@ def set_base_truncation(
     return recipe.with_base(new)
 
 
+def default_class(c_dim: int) -> int | None:
+    """The class a new seed gets: 0 on a class-conditional network (c_dim > 0), None on an unconditional one."""
+    return 0 if c_dim > 0 else None
+
+
+def set_base_class(recipe: Recipe, class_idx: int | None) -> Recipe:
+    """The base seed draws class `class_idx` (conditional networks); row sources keep their own class."""
+    base = recipe.base
+    if not isinstance(base, SeedSource):
+        raise LatentError("the base is an explicit w, not a seed: a class only applies to seeds")
+    if class_idx is not None and class_idx < 0:
+        raise LatentError(f"class {class_idx} is out of range: classes start at 0")
+    return recipe.with_base(replace(base, class_idx=None if class_idx is None else int(class_idx)))
+
+
+def fit_classes(recipe: Recipe, c_dim: int) -> Recipe:
+    """Every seed source made valid for a network with `c_dim` classes (a session or preset from another net).
+
+    On an unconditional network (c_dim 0) seeds lose their class; on a conditional one a seed without a
+    class, or with one past c_dim - 1, draws class 0. Seeds that already fit are left alone.
+    """
+
+    def fit(src: Source | None) -> Source | None:
+        if not isinstance(src, SeedSource):
+            return src
+        if c_dim == 0:
+            return src if src.class_idx is None else replace(src, class_idx=None)
+        if src.class_idx is None or not 0 <= src.class_idx < c_dim:
+            return replace(src, class_idx=0)
+        return src
+
+    rows = tuple(RowEdit(source=fit(e.source), mode=e.mode, weight=e.weight) for e in recipe.rows)
+    return replace(recipe, base=fit(recipe.base), rows=rows)
+
+
+def rows_class(recipe: Recipe, rows: Sequence[int]) -> int | None:
+    """The one class the seeds behind `rows` draw (base for kept rows, the row's source, both when
+    blending), or None when they draw none (unconditional, explicit w) or several (presets record it)."""
+    classes: set[int] = set()
+    for r in _checked(recipe, rows):
+        edit = recipe.rows[r]
+        reads = [recipe.base] if edit.mode != "replace" else []
+        if edit.mode != "keep" and edit.source is not None:
+            reads.append(edit.source)
+        classes.update(s.class_idx for s in reads if isinstance(s, SeedSource) and s.class_idx is not None)
+    return classes.pop() if len(classes) == 1 else None
+
+
 def set_rows_source(recipe: Recipe, rows: Sequence[int], source: Source | None) -> Recipe:
     """Rows take `source` (None = back to the base). A kept row starts replacing; a blending row keeps blending."""
     new = list(recipe.rows)
@@ -196,9 +244,13 @@ class SourceCatalog:
         self.sources.clear()
 
 
-def default_catalog(base_seed: int, count: int = 4, psi: float = PSI_DEFAULT) -> SourceCatalog:
-    """A few neighbouring seeds to mix from, so a new window has something to try at once."""
-    return SourceCatalog([SeedSource((base_seed + i) % (SEED_MAX + 1), psi=psi) for i in range(1, count + 1)])
+def default_catalog(
+    base_seed: int, count: int = 4, psi: float = PSI_DEFAULT, class_idx: int | None = None
+) -> SourceCatalog:
+    """A few neighbouring seeds to mix from (of class `class_idx` on a conditional network)."""
+    return SourceCatalog(
+        [SeedSource((base_seed + i) % (SEED_MAX + 1), psi=psi, class_idx=class_idx) for i in range(1, count + 1)]
+    )
 
 
 def is_projected(source: Source) -> bool:

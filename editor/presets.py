@@ -6,8 +6,13 @@ thumbnail); every write is atomic and a corrupt file is reported, never fatal.
 
 JSON: {"format": "castmaker-preset", "version": 1, "name", "network": {"fingerprint", "name"},
        "rows": [..], "mode": "replace" | "blend", "weight", "w": "<slug>.npy",
-       "thumbnail": "<slug>.png" | null, "description", "created": ISO 8601 UTC}
+       "thumbnail": "<slug>.png" | null, "description", "created": ISO 8601 UTC,
+       "directions": [{"name", "rows", "sigma", "alpha", "method", "vector": "<slug>.d0.npy"}, ...]}
 NPY:  float32 [1, num_ws, w_dim], the full w of the source; only `rows` are applied.
+Directions (optional, version 2): moves along directions in W the preset adds to a recipe, each vector a
+float32 [w_dim] `.npy` beside the JSON. A preset without them is written as version 1 (older Castmakers read it).
+"class_idx" (optional, any version): on a class-conditional network, the class the saved rows were drawn
+with; informational (the w already carries it), absent when there is none or the rows mix classes.
 """
 
 from __future__ import annotations
@@ -27,12 +32,12 @@ import numpy as np
 
 from renderer.errors import CastmakerError, LatentError
 from renderer.fileio import png_bytes, write_atomic
-from renderer.latents import Recipe, RowEdit, WSource, load_w
+from renderer.latents import DirectionEdit, Recipe, RowEdit, WSource, load_w
 
 log = logging.getLogger(__name__)
 
 PRESET_FORMAT = "castmaker-preset"
-PRESET_VERSION = 1
+PRESET_VERSION = 2
 PRESET_MODES = ("replace", "blend")
 BUNDLED_ROOT = Path(__file__).resolve().parents[1] / "latent_presets"
 
@@ -66,6 +71,8 @@ class Preset:
     thumbnail_path: Path | None = None
     path: Path | None = None  # the .json file, once saved or listed
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    directions: tuple[DirectionEdit, ...] = ()  # moves along directions in W added with the rows
+    class_idx: int | None = None  # conditional networks: the class the rows were drawn with (the w already holds it)
 
     def __post_init__(self) -> None:
         validate_preset(self)
@@ -102,16 +109,24 @@ def validate_preset(p: Preset) -> None:
     if bad:
         raise PresetError(f"preset {p.name!r}: rows {bad} are outside 0-{w.shape[0] - 1} of its w")
     p.rows = sorted(set(rows))
+    p.directions = tuple(p.directions)
+    for d in p.directions:
+        if d.rows[-1] >= w.shape[0] or d.vector.size != w.shape[1]:
+            raise PresetError(f"preset {p.name!r}: direction {d.name!r} does not fit its w {list(w.shape)}")
     if not isinstance(p.fingerprint, str) or not p.fingerprint:
         raise PresetError(
             f"preset {p.name!r} has no network fingerprint: it cannot say which network it fits"
         )
 
 
+def _direction_file(slug: str, i: int) -> str:
+    return f"{slug}.d{i}.npy"
+
+
 def _preset_json(p: Preset, npy_name: str, png_name: str | None) -> dict[str, Any]:
-    return {
+    meta = {
         "format": PRESET_FORMAT,
-        "version": PRESET_VERSION,
+        "version": PRESET_VERSION if p.directions else 1,
         "name": p.name,
         "network": {"fingerprint": p.fingerprint, "name": p.network_name},
         "rows": list(p.rows),
@@ -122,6 +137,16 @@ def _preset_json(p: Preset, npy_name: str, png_name: str | None) -> dict[str, An
         "description": p.description,
         "created": p.created,
     }
+    if p.class_idx is not None:
+        meta["class_idx"] = int(p.class_idx)
+    if p.directions:
+        stem = Path(npy_name).stem
+        meta["directions"] = [
+            {"name": d.name, "rows": list(d.rows), "sigma": d.sigma, "alpha": d.alpha, "method": d.method,
+             "vector": _direction_file(stem, i)}
+            for i, d in enumerate(p.directions)
+        ]
+    return meta
 
 
 def read_preset(json_path: str | os.PathLike) -> Preset:
@@ -160,6 +185,7 @@ def read_preset(json_path: str | os.PathLike) -> Preset:
             weight=float(meta.get("weight", 1.0)),
             description=str(meta.get("description", "")),
             created=str(meta.get("created", "")),
+            class_idx=None if meta.get("class_idx") is None else int(meta["class_idx"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PresetError(f"{jp.name} is missing or has a bad field ({exc!r})") from None
@@ -167,14 +193,43 @@ def read_preset(json_path: str | os.PathLike) -> Preset:
         w = load_w(jp.parent / npy_name)
     except LatentError as exc:
         raise PresetError(f"{jp.name}: its w file cannot be used: {exc}") from None
+    directions = _read_directions(jp, meta.get("directions", []))
     thumb_path = jp.parent / thumb if thumb else None
     if thumb_path is not None and not thumb_path.is_file():
         log.warning("preset %s: thumbnail %s is missing", jp.name, thumb)
         thumb_path = None
     try:
-        return Preset(name=name, w=w, thumbnail_path=thumb_path, path=jp, **fields)
+        return Preset(name=name, w=w, thumbnail_path=thumb_path, path=jp, directions=directions, **fields)
     except PresetError as exc:
         raise PresetError(f"{jp.name}: {exc}") from None
+
+
+def _read_directions(jp: Path, entries: Any) -> tuple[DirectionEdit, ...]:
+    """The direction moves a preset JSON names (vectors in .npy files beside it); PresetError if one is bad."""
+    if not isinstance(entries, list):
+        raise PresetError(f"{jp.name}: 'directions' must be a list")
+    out = []
+    for i, e in enumerate(entries):
+        try:
+            name = e["vector"]
+            if not isinstance(name, str) or Path(name).name != name:
+                raise ValueError(f"'vector' must be a file name beside the JSON ({name!r})")
+            vec = np.load(jp.parent / name, allow_pickle=False)
+            if vec.ndim != 1:
+                raise ValueError(f"{name} is not a [w_dim] vector")
+            out.append(
+                DirectionEdit(
+                    name=str(e["name"]),
+                    rows=tuple(int(r) for r in e["rows"]),
+                    vector=vec.astype(np.float32),
+                    sigma=float(e["sigma"]),
+                    alpha=float(e.get("alpha", 0.0)),
+                    method=str(e.get("method", "")),
+                )
+            )
+        except (OSError, KeyError, TypeError, ValueError, LatentError) as exc:
+            raise PresetError(f"{jp.name}: direction {i} cannot be used ({exc})") from None
+    return tuple(out)
 
 
 # ----------------------------------------------------------------------------- the library
@@ -258,6 +313,9 @@ class PresetLibrary:
         png_data = png_bytes(thumbnail, PresetError) if thumbnail is not None else None
         w = np.asarray(preset.w, dtype=np.float32)[None]
         write_atomic(self.folder / npy_name, lambda f: np.save(f, w))
+        for i, d in enumerate(preset.directions):
+            vec = np.asarray(d.vector, np.float32)
+            write_atomic(self.folder / _direction_file(slug, i), lambda f, v=vec: np.save(f, v))
         if png_data is not None:
             png_name = f"{slug}.png"
             write_atomic(self.folder / png_name, lambda f: f.write(png_data))
@@ -299,7 +357,9 @@ class PresetLibrary:
         meta_path = preset.path
         stem = meta_path.stem
         meta_path.unlink()
-        for extra in (self.folder / f"{stem}.npy", preset.thumbnail_path):
+        extras = [self.folder / f"{stem}.npy", preset.thumbnail_path]
+        extras += [self.folder / _direction_file(stem, i) for i in range(len(preset.directions))]
+        for extra in extras:
             if extra is not None and Path(extra).exists() and Path(extra).parent == self.folder:
                 Path(extra).unlink()
 
@@ -367,7 +427,11 @@ def apply_preset(recipe: Recipe, preset: Preset, network_fingerprint: str, netwo
             f"preset {preset.name!r} has {preset.w.shape[0]} w rows but the recipe has {recipe.num_ws}"
         )
     edit = RowEdit(source=preset_source(preset), mode=preset.mode, weight=preset.weight)
-    return recipe.with_rows(preset.rows, edit)
+    out = recipe.with_rows(preset.rows, edit)
+    if preset.directions:
+        kept = tuple(d for d in out.directions if not any(d.same_direction(p) for p in preset.directions))
+        out = replace(out, directions=kept + tuple(preset.directions))
+    return out
 
 
 # ----------------------------------------------------------------------------- where libraries live

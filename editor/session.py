@@ -6,7 +6,11 @@ and one float32 array per WSource (`w_0`, `w_1`, ...).
 
 JSON: {"format": "castmaker-session", "version": 1,
        "network": {"source": "<path or demo name>", "fingerprint": "..."},
-       "base": <source>, "rows": [{"mode", "weight", "source": <source> | null}, ...]}
+       "base": <source>, "rows": [{"mode", "weight", "source": <source> | null}, ...],
+       "directions": [{"name", "rows", "sigma", "alpha", "method", "array": "d_0"}, ...]}   (version 2; optional)
+Direction vectors are float32 [w_dim] arrays `d_0`, `d_1`, ... A session without directions is written as
+version 1, so older Castmakers still open it; one with directions as version 2, which they refuse rather than
+silently dropping the moves.
 <source> = {"type": "seed", "seed", "psi", "cutoff", "class_idx"}
          | {"type": "w", "label", "kind": "w" | "preset" | "projected", "array": "w_0"}
 """
@@ -25,12 +29,12 @@ import numpy as np
 
 from renderer.errors import CastmakerError, LatentError
 from renderer.fileio import write_atomic
-from renderer.latents import Recipe, RowEdit, SeedSource, Source, WSource
+from renderer.latents import DirectionEdit, Recipe, RowEdit, SeedSource, Source, WSource
 
 log = logging.getLogger(__name__)
 
 SESSION_FORMAT = "castmaker-session"
-SESSION_VERSION = 1
+SESSION_VERSION = 2
 SESSION_SUFFIX = ".castmaker-session"
 WSOURCE_KINDS = ("w", "preset", "projected")
 
@@ -78,7 +82,7 @@ def save_session(path: str | os.PathLike, recipe: Recipe, network_source: str, f
     seen: list[tuple[WSource, str]] = []
     doc = {
         "format": SESSION_FORMAT,
-        "version": SESSION_VERSION,
+        "version": SESSION_VERSION if recipe.directions else 1,
         "network": {"source": str(network_source), "fingerprint": str(fingerprint)},
         "base": _encode_source(recipe.base, arrays, seen),
         "rows": [
@@ -90,10 +94,50 @@ def save_session(path: str | os.PathLike, recipe: Recipe, network_source: str, f
             for edit in recipe.rows
         ],
     }
+    if recipe.directions:
+        doc["directions"] = encode_directions(recipe.directions, arrays)
     text = np.frombuffer(json.dumps(doc, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
     write_atomic(p, lambda f: np.savez(f, session_json=text, **arrays))
     log.info("saved session %s (%d w arrays)", p, len(arrays))
     return p
+
+
+def encode_directions(directions: tuple[DirectionEdit, ...], arrays: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """JSON entries of a recipe's direction moves; each vector goes into `arrays` as `d_<i>` (float32 [w_dim])."""
+    out = []
+    for d in directions:
+        key = f"d_{sum(1 for k in arrays if k.startswith('d_'))}"
+        arrays[key] = np.asarray(d.vector, np.float32)
+        out.append(
+            {"name": d.name, "rows": list(d.rows), "sigma": d.sigma, "alpha": d.alpha, "method": d.method, "array": key}
+        )
+    return out
+
+
+def decode_directions(entries: Any, arrays: dict[str, np.ndarray], num_ws: int) -> tuple[DirectionEdit, ...]:
+    """The direction moves of a recipe from their JSON entries and arrays; LatentError says what is wrong."""
+    if not isinstance(entries, list):
+        raise LatentError("'directions' must be a list")
+    out = []
+    for i, e in enumerate(entries):
+        try:
+            vec = arrays[e["array"]]
+            if vec.dtype != np.float32 or vec.ndim != 1:
+                raise ValueError(f"array {e['array']!r} is not a float32 [w_dim] vector")
+            d = DirectionEdit(
+                name=str(e["name"]),
+                rows=tuple(int(r) for r in e["rows"]),
+                vector=vec,
+                sigma=float(e["sigma"]),
+                alpha=float(e.get("alpha", 0.0)),
+                method=str(e.get("method", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LatentError(f"direction {i}: bad entry ({exc!r})") from None
+        if d.rows[-1] >= num_ws:
+            raise LatentError(f"direction {d.name!r} acts on row {d.rows[-1]} but the recipe has {num_ws} rows")
+        out.append(d)
+    return tuple(out)
 
 
 def _decode_source(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Source:
@@ -155,6 +199,8 @@ def load_session(path: str | os.PathLike) -> SessionData:
             "update Castmaker to open it"
         )
     for key, arr in arrays.items():
+        if key.startswith("d_"):
+            continue  # direction vectors: checked by decode_directions
         if arr.dtype != np.float32 or arr.ndim != 2 or not np.isfinite(arr).all():
             raise SessionError(f"{p.name}: array {key!r} is not a finite float32 [num_ws, w_dim] w")
     net = doc.get("network")
@@ -178,7 +224,11 @@ def load_session(path: str | os.PathLike) -> SessionData:
             )
         except (LatentError, TypeError, ValueError) as exc:
             raise SessionError(f"{where}: {exc}") from None
-    recipe = Recipe(base=base, rows=tuple(rows))
+    try:
+        directions = decode_directions(doc.get("directions", []), arrays, len(rows))
+    except LatentError as exc:
+        raise SessionError(f"{p.name}: {exc}") from None
+    recipe = Recipe(base=base, rows=tuple(rows), directions=directions)
     for src in [recipe.base, *(e.source for e in recipe.rows)]:
         if isinstance(src, WSource) and src.w.shape[0] != recipe.num_ws:
             raise SessionError(

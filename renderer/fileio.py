@@ -1,7 +1,7 @@
 """Atomic file writes and deterministic PNG encoding, shared by every part that saves user files.
 
 Why one place: a save must never leave a half-written file (temp file in the same folder, fsync,
-os.replace), must keep the permissions a user expects (not mkstemp's 0600), and the same pixels must
+os.replace), must honour the umask like any other program's files (not mkstemp's 0600), and the same pixels must
 give the same PNG bytes (no timestamps or text chunks) so outputs are reproducible. Torch-free, so the
 RPG Maker exporter can use it.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -18,14 +18,36 @@ from typing import BinaryIO
 import numpy as np
 
 
-def _mode_for(path: Path) -> int:
-    """Keep an existing file's permissions; a new file gets the umask's default (usually 0644)."""
+def create_temp_beside(path: str | os.PathLike) -> tuple[int, Path]:
+    """Create a fresh hidden temp file in `path`'s folder; return (open write fd, temp path).
+
+    Permissions: a new file is created with 0o666 minus the umask (what `open()` gives, usually 0644),
+    the way every other program's files come out, so the user's umask is honoured; when `path` already
+    exists the temp file takes its permissions, so replacing a file keeps who may read it.
+    (tempfile.mkstemp always makes 0600, which hid outputs from other users and web servers.)
+    Raises OSError if the folder cannot be written.
+    """
+    p = Path(path)
     try:
-        return path.stat().st_mode & 0o777
+        keep_mode: int | None = p.stat().st_mode & 0o777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        keep_mode = None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = p.parent / f".{p.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+        if keep_mode is not None:
+            try:
+                os.fchmod(fd, keep_mode)
+            except BaseException:
+                os.close(fd)
+                os.unlink(tmp)
+                raise
+        return fd, tmp
+    raise FileExistsError(f"could not create a temporary file beside {p}")
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
@@ -36,9 +58,8 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    fd, tmp = create_temp_beside(p)
     try:
-        os.fchmod(fd, _mode_for(p))
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

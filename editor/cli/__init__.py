@@ -24,9 +24,24 @@ COMMANDS = {
     "train": "editor.cli.cmd_train",
     "cast": "editor.cli.cmd_cast",
     "directions": "editor.cli.cmd_directions",
+    "animate": "editor.cli.cmd_animate",
 }
 # options that may stand before or after the subcommand: `main.py --network X view` == `main.py view --network X`
-_SHARED_OPTIONS = {"network": "cast-portrait", "device": "auto"}
+_SHARED_OPTIONS = {"network": "cast-portrait", "device": "auto", "threads": None}
+THREADS_HELP = "CPU threads for torch (default: every core, every core but one for view and train; OMP_NUM_THREADS when set)"
+# the viewer (software OpenGL in-process) and training (hours, often two runs): one core left free by default
+_LEAVE_A_CORE = {"view", "train"}
+
+
+def thread_count(text: str) -> int:
+    """argparse type of --threads: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of CPU threads, 1 or more, got {text!r}")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--network", dest="global_network", default=None, help="network file (.pkl/.safetensors), cast-portrait / cast-sprite, or demo-face / demo-sprite"
     )
     parser.add_argument("--device", dest="global_device", default=None, help="auto | cpu | cuda | mps")
+    parser.add_argument("--threads", dest="global_threads", type=thread_count, default=None, metavar="N", help=THREADS_HELP)
     parser.add_argument("--session", default=None, metavar="FILE", help="open a saved .castmaker-session in the editor")
     parser.add_argument("--screenshot", default=None, metavar="PNG", help="open the editor, render, save a window PNG, exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -51,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(module).add_parser(sub)
     # Leave a subcommand's shared option unset unless typed, so a value given before the subcommand is not overridden.
     for subparser in sub.choices.values():
+        if not any("--threads" in action.option_strings for action in subparser._actions):
+            subparser.add_argument("--threads", type=thread_count, default=None, metavar="N", help=THREADS_HELP)
         subparser.set_defaults(**{name: None for name in _SHARED_OPTIONS if subparser.get_default(name) is not None})
     return parser
 
@@ -77,7 +95,10 @@ def run(argv: list[str]) -> int:
             from editor.ui.app import run_editor
 
             return run_editor(args)
-        return int(importlib.import_module(COMMANDS[args.command]).run(args) or 0)
+        from renderer.engine.threads import cpu_threads
+
+        with cpu_threads(args.threads, leave_a_core=args.command in _LEAVE_A_CORE):  # restored after (tests)
+            return int(importlib.import_module(COMMANDS[args.command]).run(args) or 0)
     except CastmakerError as exc:
         sys.stderr.write(f"castmaker: error: {exc}\n")
         return 2

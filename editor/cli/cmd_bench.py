@@ -26,6 +26,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per measurement (median is reported)")
+    p.add_argument(
+        "--contended",
+        type=int,
+        default=None,
+        metavar="K",
+        help="run the measurements idle, then while K busy-looping processes compete; print both and the ratios",
+    )
     p.add_argument("--ui", action="store_true", help="measure frames/s delivered by the editor's render worker")
     p.add_argument("--projection", action="store_true", help="measure projection quality (PSNR) and steps/s")
     p.add_argument("--quick", action="store_true", help="--projection: one target, 50 and 200 steps (CPU-friendly)")
@@ -45,6 +52,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="cast networks: fidelity and band purity against the procedural cast (both bundled networks by default)",
     )
     p.add_argument("--count", type=int, default=256, help="--cast: held-out characters")
+    p.add_argument(
+        "--directions",
+        action="store_true",
+        help="directions and variations: click-to-4x4-children-grid time in the editor, and the quality table on the cast networks",
+    )
     p.add_argument("--official", default=None, metavar="DIR", help="NVlabs/stylegan3 checkout for a side-by-side CPU timing")
     p.add_argument("--fp32", action="store_true", help="CUDA: run fp16 layers in float32 too")
     p.add_argument("--channels-last", action="store_true", help="CUDA: channels-last weights")
@@ -56,6 +68,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 _DELEGATES = {
     "ui": ("editor.ui.ui_bench", "run_ui_bench"),
     "projection": ("renderer.projector.bench", "run_projection_bench"),
+    "directions": ("editor.ui.variations_bench", "run_directions_bench"),
 }
 
 
@@ -75,7 +88,8 @@ def format_table(r: dict[str, Any]) -> str:
     lines = [
         f"network   {r['network']} ({r['kind']}, {r['resolution']}px, {r['num_ws']} rows, {r['num_steps']} steps)",
         f"device    {r['device']}, fp16 {'on' if r['fp16'] else 'off'}, channels-last {'on' if r['channels_last'] else 'off'}, "
-        f"compile {'on' if r['compile'] else 'off'}, CUDA graphs {'on' if r['cuda_graphs'] else 'off'}, median of {r['repeats']}",
+        f"compile {'on' if r['compile'] else 'off'}, CUDA graphs {'on' if r['cuda_graphs'] else 'off'}, median of {r['repeats']}, "
+        f"{r['threads']} CPU thread(s)",
         f"mapping                      {r['mapping_ms']:10.2f} ms",
         f"full synthesis (no cache)    {r['full_ms']:10.2f} ms",
         f"full synthesis (cache miss)  {r['full_cache_miss_ms']:10.2f} ms",
@@ -114,6 +128,32 @@ def format_table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+CONTENDED_TARGET = 2.5  # issue 13: each figure within 2.5x its idle value with one busy process per core
+
+
+def format_contended(r: dict[str, Any]) -> str:
+    """Both tables of run_contended_bench's dict, then contended / idle per figure."""
+    from renderer.engine.bench import contended_figures
+
+    idle, busy = contended_figures(r["idle"]), contended_figures(r["contended"])
+    lines = [
+        "== idle",
+        format_table(r["idle"]),
+        "",
+        f"== contended: {r['busy_processes']} busy-looping process(es) on {r['cores']} core(s)",
+        format_table(r["contended"]),
+        "",
+        f"== contended / idle ({r['threads']} CPU thread(s); target <= {CONTENDED_TARGET} with one busy process per core)",
+        f"{'figure':<30}{'idle ms':>11}{'contended ms':>14}{'ratio':>9}{'CPU-time ratio':>16}",
+    ]
+    for label in idle:  # the measuring order (a JSON round trip sorts the ratio keys)
+        ratio = r["ratios"][label]
+        flag = "" if ratio <= CONTENDED_TARGET else "   over target"
+        lines.append(f"{label:<30}{idle[label]:11.2f}{busy[label]:14.2f}{ratio:9.2f}{r['cpu_ratios'][label]:16.2f}{flag}")
+    lines.append("(CPU-time ratio near 1: threads wait passively; the wall ratio is the share of the CPU the run got)")
+    return "\n".join(lines)
+
+
 def _cast_bench(args: argparse.Namespace) -> int:
     from renderer import load_network
     from renderer.engine.device import pick_device
@@ -130,18 +170,27 @@ def _cast_bench(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.contended is not None and (args.cast or args.ui or args.projection or args.official):
+        raise CastmakerError(
+            "--contended measures the engine figures (mapping, synthesis, edits, thumbnails): run it without "
+            "--cast / --ui / --projection / --official"
+        )
     if args.cast:
         return _cast_bench(args)
     if args.ui:
         return _delegate("ui", args)
     if args.projection:
         return _delegate("projection", args)
+    if args.directions:
+        return _delegate("directions", args)
     if args.repeats < 1:
         raise CastmakerError(f"--repeats {args.repeats} must be 1 or more")
+    if args.contended is not None and args.contended < 1:
+        raise CastmakerError(f"--contended {args.contended}: give the number of busy processes, 1 or more")
 
     from renderer import load_network
     from renderer.engine import Engine
-    from renderer.engine.bench import run_engine_bench
+    from renderer.engine.bench import run_contended_bench, run_engine_bench
 
     network = load_network(args.network)
     engine = Engine(
@@ -152,6 +201,10 @@ def run(args: argparse.Namespace) -> int:
         compile=args.compile,
         cuda_graphs=args.cuda_graphs,
     )
+    if args.contended is not None:
+        contended = run_contended_bench(engine, args.contended, repeats=args.repeats)
+        print(json.dumps(contended, sort_keys=True) if args.json else format_contended(contended))
+        return 0
     result = run_engine_bench(engine, repeats=args.repeats)
     if args.official:
         from renderer.engine.official_compare import compare_with_official

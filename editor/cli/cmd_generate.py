@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+
+from editor.cli.class_option import add_class_argument, check_class_option
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,8 +19,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default=None, help="character name (default: archetype + seed)")
     p.add_argument("--export", default=None, metavar="GAME_DIR", help="write into an RPG Maker MV/MZ project")
     p.add_argument("--overwrite", action="store_true", help="replace existing files in the game (a backup is kept)")
+    p.add_argument(
+        "--battler", default=None, metavar="NAME",
+        help="side-view battler for the new actor: an existing file img/sv_actors/NAME.png of the game "
+        "(Castmaker does not make side-view battlers yet)",
+    )
+    p.add_argument(
+        "--copy-actor", type=int, default=None, metavar="ID",
+        help="start the new actor with actor ID's class and equipment (default: RPG Maker's new-actor values, "
+        "class 1 and nothing equipped)",
+    )
     p.add_argument("--outdir", default="out/characters", help="where each character gets its folder (default out/characters)")
+    p.add_argument(
+        "--replace", action="store_true",
+        help="overwrite OUTDIR/<Name>/ if it already holds a character (default: keep it, write OUTDIR/<Name>-2/)",
+    )
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    add_class_argument(p, "a network of the pipeline")
 
 
 def _names(args: argparse.Namespace, seeds: list[int]) -> list[str | None]:
@@ -26,6 +44,17 @@ def _names(args: argparse.Namespace, seeds: list[int]) -> list[str | None]:
     if len(seeds) == 1:
         return [args.name]
     return [f"{args.name}_{seed}" for seed in seeds]
+
+
+def _check_class(class_idx: int | None, *networks: object) -> None:
+    """`--class` against both networks: needed by any conditional one, in range for each, refused if none is."""
+    from editor.pipeline import PipelineError
+
+    conditional = [n for n in networks if n.c_dim > 0]  # type: ignore[attr-defined]
+    if class_idx is not None and not conditional:
+        raise PipelineError("neither network of the pipeline is class-conditional: leave out --class")
+    for net in conditional:
+        check_class_option(class_idx, net.c_dim, net.name)  # type: ignore[attr-defined]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +68,13 @@ def run(args: argparse.Namespace) -> int:
         default_name,
         load_config,
     )
-    from editor.rpgmaker import check_character_name, detect_project, export_character, plain_sheet
+    from editor.rpgmaker import (
+        check_character_name,
+        detect_project,
+        export_character,
+        plain_sheet,
+        plan_export,
+    )
     from editor.rpgmaker.files import write_atomic
     from editor.rpgmaker.png import encode_png
 
@@ -48,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
         raise PipelineError(f"--count must be at least 1, got {args.count}")
     if not 0 <= args.seed or args.seed + args.count > 2**32:
         raise PipelineError(f"seeds {args.seed}..{args.seed + args.count - 1} are outside 0..{2**32 - 1}")
-    if args.overwrite and not args.export:
-        raise PipelineError("--overwrite only applies with --export GAME_DIR")
+    for given, option in ((args.overwrite, "--overwrite"), (args.battler, "--battler"), (args.copy_actor is not None, "--copy-actor")):
+        if given and not args.export:
+            raise PipelineError(f"{option} only applies with --export GAME_DIR")
     seeds = list(range(args.seed, args.seed + args.count))
     names = _names(args, seeds)
     for name in names:
@@ -58,7 +94,12 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     config.archetype(args.archetype)  # unknown archetype: fail before loading networks
     project = detect_project(args.export) if args.export else None  # a wrong game folder fails early too
-    pipeline = CharacterPipeline(config, device=args.device)
+    if project is not None:  # a missing battler or actor fails before any rendering too
+        plan_export(project, names[0] or default_name(args.archetype, seeds[0]), args.overwrite, args.battler, args.copy_actor)
+    if args.class_idx is not None and args.class_idx < 0:
+        raise PipelineError(f"--class {args.class_idx} must be 0 or more")
+    pipeline = CharacterPipeline(config, device=args.device, class_idx=args.class_idx)
+    _check_class(args.class_idx, pipeline.sprite_net, pipeline.portrait_net)
     pipeline.presets_for(args.archetype)  # a missing or foreign preset fails before any rendering
     times = StageTimes()
     made = []
@@ -83,16 +124,23 @@ def run(args: argparse.Namespace) -> int:
             finally:
                 steps.close()
             with times.stage("write"):
-                folder = pipeline.write(ch, args.outdir)
+                folder = pipeline.write(ch, args.outdir, replace=args.replace)
             line = f"{ch.name}: {folder}"
+            if folder.name != ch.name:
+                line += f" ({Path(args.outdir) / ch.name} already holds a character: kept it; --replace overwrites it)"
             if project is not None:
                 with times.stage("export"):
-                    report = export_character(project, ch.name, ch.sheet, ch.faceset, overwrite=args.overwrite)
+                    report = export_character(
+                        project, ch.name, ch.sheet, ch.faceset, overwrite=args.overwrite,
+                        battler=args.battler, copy_actor=args.copy_actor,
+                    )
                 line += f" -> {report.project.kind} actor {report.actor_id}"
                 if report.renamed_to:
                     line += f" as '{report.renamed_to}' ('{ch.name}' was taken)"
-                if report.backups:
-                    line += f", backups in {report.backups[0].parent}"
+                if report.backup_dir is not None:
+                    line += f", backups in {report.backup_dir}"
+                for warning in report.warnings:
+                    tqdm.write(f"castmaker: warning: {warning} (option --battler NAME)", file=sys.stderr)
             tqdm.write(line)
             made.append(ch)
             bar.update(1)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from editor.cli.class_option import add_class_argument, check_class_option
 from renderer.errors import ProjectionError
 
 
@@ -17,7 +18,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--network", default="cast-portrait", help="network file, cast-portrait / cast-sprite, or demo-face / demo-sprite")
     p.add_argument("--target", required=True, help="target image file")
     p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--space", choices=["w", "wplus"], default="w")
+    p.add_argument(
+        "--space",
+        choices=["w", "wplus"],
+        default=None,
+        help="wplus: every w row free (the default everywhere, measured best); w: one w for all rows (the official projector)",
+    )
     p.add_argument(
         "--stabilize", action="store_true", help="StyleGAN3: freeze the input transform (no rotate/shift)"
     )
@@ -27,6 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="local VGG16 weights for LPIPS (NVIDIA TorchScript or torchvision state dict)",
     )
+    add_class_argument(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--outdir", default="out/projection")
     p.add_argument("--save-video", action="store_true", help="also write an animation of the optimisation")
@@ -64,12 +71,14 @@ class _StopFlag:
 def run(args: argparse.Namespace) -> int:
     from renderer import load_network
     from renderer.engine import Engine
-    from renderer.projector import ProjectionConfig, load_target, project
+    from renderer.projector import DEFAULT_SPACE, ProjectionConfig, load_target, project
     from renderer.projector.outputs import back_up_previous, write_projection
 
+    args.space = args.space or DEFAULT_SPACE
     if args.steps < 1:
         raise ProjectionError(f"--steps must be at least 1, got {args.steps}")
     network = load_network(args.network)
+    check_class_option(args.class_idx, network.c_dim, network.name)
     engine = Engine(network, device=args.device)
     target = load_target(args.target, network)
     config = ProjectionConfig(
@@ -79,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         loss=args.loss,
         vgg_path=args.vgg,
         seed=args.seed,
+        class_idx=args.class_idx,
         optimize_noise=args.optimize_noise,
         keep_frames=args.save_video,
     )

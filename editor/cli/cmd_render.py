@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from editor.cli.class_option import add_class_argument, check_class_option
 from renderer.errors import LatentError
 
 
@@ -21,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", default=None, help="seed list, e.g. 0-3,7")
     p.add_argument("--trunc", default="0.7", help="truncation psi (any number, e.g. 0.7 or 1.5)")
     p.add_argument("--trunc-cutoff", type=int, default=None, help="truncate only rows below N")
-    p.add_argument("--class", dest="class_idx", type=int, default=None, help="class label for conditional networks")
+    add_class_argument(p)
     p.add_argument("--mix-seed", type=int, default=None, help="style-mix seed")
     p.add_argument("--mix-rows", default=None, help="rows taken from the mix seed, e.g. 8-15")
     p.add_argument("--mix-weight", type=float, default=1.0, help="1 = replace rows, <1 = blend towards the mix seed")
@@ -82,8 +83,7 @@ def run(args: argparse.Namespace) -> int:
     num_ws = network.num_ws
     if args.trunc_cutoff is not None and args.trunc_cutoff > num_ws:
         raise LatentError(f"--trunc-cutoff {args.trunc_cutoff} is out of range: this network has {num_ws} rows")
-    if args.class_idx is not None or network.c_dim > 0:
-        engine.class_vector(args.class_idx)  # unconditional + --class, or conditional without it: clear error now
+    check_class_option(args.class_idx, network.c_dim, network.name)  # fails now, in --class terms
 
     def seed_source(seed: int) -> SeedSource:
         return SeedSource(seed=seed, psi=psi, cutoff=args.trunc_cutoff, class_idx=args.class_idx)

@@ -48,7 +48,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mapping", default=None, metavar="FILE", help="fitted mapping to (re)use (default DIR/mapping.pt)")
     p.add_argument("--mapping-steps", type=int, default=None, help="steps of the mapping fit (default 12000)")
     p.add_argument("--bundle", action="store_true", help="install the results as Castmaker's bundled networks and presets")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: 1 on a 2-core machine, else cores-1)")
     p.add_argument("--seed", type=int, default=0, help="random seed of a new run")
     p.add_argument("--batch", type=int, default=None, help="batch size of a new run (default per network)")
     p.add_argument(
@@ -63,10 +62,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
-    import torch
-
     from renderer.training.configs import TrainingError
 
     if (args.kimg is not None and args.kimg < 0) or (args.minutes is not None and args.minutes < 0):
@@ -75,23 +70,18 @@ def run(args: argparse.Namespace) -> int:
         raise TrainingError("say how long to train: --kimg K (total thousands of images) or --minutes M")
     if args.lr_decay is not None and not 0 < args.lr_decay <= 1:
         raise TrainingError(f"--lr-decay must be in (0, 1], got {args.lr_decay}")
-    for flag, value in (("--batch", args.batch), ("--mapping-steps", args.mapping_steps), ("--threads", args.threads)):
+    for flag, value in (("--batch", args.batch), ("--mapping-steps", args.mapping_steps)):
         if value is not None and value < 1:
             raise TrainingError(f"{flag} must be 1 or more, got {value}")
     names = list(NETWORKS) if args.network == "all" else [args.network]
     if len(names) > 1 and (args.resume or args.export):
         raise TrainingError("--resume and --export name one network's files: train one network at a time with them")
-    cores = os.cpu_count() or 1
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(args.threads or (1 if cores <= 2 else cores - 1))
-    root = Path(args.outdir)
+    root = Path(args.outdir)  # CPU threads: the global --threads option (editor/cli/__init__.py)
     try:
         with _stop_requests() as stop:
             files = {name: train_one(args, name, root / name, stop.is_set) for name in names}
     except KeyboardInterrupt:  # train_one saved the checkpoint and said how to continue
         return 130
-    finally:
-        torch.set_num_threads(threads_before)
     if args.bundle:
         bundle(files)
     return 0

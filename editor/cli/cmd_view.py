@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
+
+from editor.cli.class_option import add_class_argument, check_class_option
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("view", help="open the live imgui viewer")
     p.add_argument("--network", default="cast-portrait", help="network file, cast-portrait / cast-sprite, or demo-face / demo-sprite")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    add_class_argument(p, "the network (default 0; change it in the window)")
     p.add_argument(
         "--screenshot", default=None, metavar="PNG", help="render N frames, save a screenshot, exit"
     )
@@ -26,16 +28,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="folder for captures and sessions (default: <Pictures>/Castmaker)",
     )
-
-
-def _leave_a_core_for_the_window(device_type: str) -> None:
-    """On the CPU, render with one thread fewer than there are cores so the UI thread (and a software
-    OpenGL) keep a core: the window stays responsive while a frame renders. OMP_NUM_THREADS wins."""
-    if device_type != "cpu" or os.environ.get("OMP_NUM_THREADS"):
-        return
-    import torch
-
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,13 +48,15 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"loading {args.network} ...", flush=True)
     network = load_network(args.network)
+    check_class_option(args.class_idx, network.c_dim, network.name, required=False)  # the window starts at class 0
     engine = Engine(network, device=args.device)
-    _leave_a_core_for_the_window(engine.device.type)
+    # CPU threads: every core but one by default, so the window keeps a core (editor/cli/__init__.py, --threads)
     info = ViewerInfo.from_engine(engine)
     options = ViewerOptions(
         capture_dir=Path(args.capture_dir).expanduser() if args.capture_dir else default_capture_dir(),
         screenshot=Path(args.screenshot) if args.screenshot else None,
         frames=args.frames,
+        class_idx=args.class_idx,
     )
     worker = RenderThread(lambda request: render_frame(engine, request))
     app = ViewerApp(info, worker, options)

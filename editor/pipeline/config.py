@@ -106,6 +106,10 @@ class PipelineConfig:
 
     def resolve_path(self, value: str) -> str:
         """A network or preset-folder entry: a demo / bundled name stays as is, a path is taken relative to the config."""
+        from renderer.loading.sniff import is_url
+
+        if is_url(value):
+            return value  # kept intact so the loader can say it never downloads
         if "/" in value or "\\" in value or value.endswith((".pkl", ".safetensors")):
             p = Path(value).expanduser()
             return str(p if p.is_absolute() else (self.base_dir / p).resolve())

@@ -2,8 +2,9 @@
 
 Seed, ψ, the whole config, both networks' fingerprints, software versions, and every recipe. Explicit
 w sources (presets, the projected head) are stored beside it as `w/<sha256[:16]>.npy` ([1, num_ws, w_dim],
-loadable by other StyleGAN tools), referenced from the recipes by that key. No timestamps: the same
-character gives the same file.
+loadable by other StyleGAN tools), referenced from the recipes by that key. A recipe's moves along directions
+(if any) are listed under "directions", each unit vector stored as `d/<sha256[:16]>.npy` (float32 [w_dim]).
+No timestamps: the same character gives the same file.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from renderer.latents import Recipe, SeedSource, Source, WSource, load_w
+from renderer.latents import DirectionEdit, Recipe, SeedSource, Source, WSource, load_w
 from renderer.network import Network
 
 RECORD_FORMAT = "castmaker-character"
@@ -38,6 +39,7 @@ class SourceTable:
 
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
+        self.vectors: dict[str, np.ndarray] = {}
 
     def source(self, src: Source) -> dict[str, Any]:
         if isinstance(src, SeedSource):
@@ -53,11 +55,26 @@ class SourceTable:
                 rows.append({"mode": "keep"})
             else:
                 rows.append({"mode": edit.mode, "weight": float(edit.weight), "source": self.source(edit.source)})
-        return {"base": self.source(recipe.base), "rows": rows}
+        out: dict[str, Any] = {"base": self.source(recipe.base), "rows": rows}
+        if recipe.directions:
+            out["directions"] = []
+            for d in recipe.directions:
+                key = w_key(d.vector)
+                self.vectors[key] = d.vector
+                out["directions"].append(
+                    {"name": d.name, "rows": list(d.rows), "sigma": d.sigma, "alpha": d.alpha, "method": d.method,
+                     "vector": f"d/{key}.npy"}
+                )
+        return out
 
     def files(self) -> dict[str, bytes]:
         """Relative path → .npy bytes for every w the recipes reference."""
-        return {f"w/{key}.npy": npy_bytes(w) for key, w in sorted(self.arrays.items())}
+        out = {f"w/{key}.npy": npy_bytes(w) for key, w in sorted(self.arrays.items())}
+        for key, v in sorted(self.vectors.items()):
+            buf = io.BytesIO()
+            np.save(buf, np.ascontiguousarray(v, dtype="<f4"))
+            out[f"d/{key}.npy"] = buf.getvalue()
+        return out
 
 
 def network_info(network: Network) -> dict[str, Any]:
@@ -99,7 +116,18 @@ def recipe_from_record(data: dict[str, Any], folder: Any) -> Recipe:
         RowEdit() if r["mode"] == "keep" else RowEdit(source=src(r["source"]), mode=r["mode"], weight=float(r["weight"]))
         for r in data["rows"]
     )
-    return Recipe(base=src(data["base"]), rows=rows)
+    directions = tuple(
+        DirectionEdit(
+            name=str(d["name"]),
+            rows=tuple(int(r) for r in d["rows"]),
+            vector=np.load(Path(folder) / d["vector"], allow_pickle=False),
+            sigma=float(d["sigma"]),
+            alpha=float(d["alpha"]),
+            method=str(d.get("method", "")),
+        )
+        for d in data.get("directions", [])
+    )
+    return Recipe(base=src(data["base"]), rows=rows, directions=directions)
 
 
 def dumps_record(record: dict[str, Any]) -> bytes:

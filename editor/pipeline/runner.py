@@ -35,7 +35,7 @@ from editor.rpgmaker.export import check_character_name
 from editor.rpgmaker.files import FileTransaction
 from editor.rpgmaker.png import encode_png
 from editor.rpgmaker.sheet_layout import character_sheet, face_at, face_set
-from editor.sprites import clean_frames, crop_head, estimate_background, portrait_target
+from editor.sprites import clean_frames, estimate_background, head_of, portrait_target
 from renderer import load_network
 from renderer.engine import Engine
 from renderer.latents import Recipe, SeedSource, WSource
@@ -110,6 +110,18 @@ def default_name(archetype: str, seed: int) -> str:
     return f"{stem}{seed}"
 
 
+def fresh_character_folder(outdir: Path, name: str) -> Path:
+    """`outdir/<name>` unless it already holds a made character (character.json), else the first free `<name>-K`."""
+    folder = outdir / name
+    k = 1
+    while (folder / "character.json").is_file():
+        k += 1
+        if k > 999:
+            raise PipelineError(f"{outdir} already holds {name} and {name}-2 … {name}-999: clear some or use --replace")
+        folder = outdir / f"{name}-{k}"
+    return folder
+
+
 class CharacterPipeline:
     """Holds both networks, their engines and preset libraries; `make` one character, `files` to write it."""
 
@@ -119,6 +131,7 @@ class CharacterPipeline:
         device: str = "auto",
         sprite_network: Network | None = None,
         portrait_network: Network | None = None,
+        class_idx: int | None = None,
     ) -> None:
         self.config = config
         self.sprite_net = sprite_network or load_network(config.resolve_path(config.sprite_network))
@@ -127,8 +140,13 @@ class CharacterPipeline:
         self.portrait_engine = Engine(self.portrait_net, device)
         self.sprite_library = self._library(config.sprite_presets, self.sprite_net)
         self.portrait_library = self._library(config.portrait_presets, self.portrait_net)
+        # Class-conditional networks draw class `class_idx`; an unconditional network ignores it.
+        self.sprite_class = class_idx if self.sprite_net.c_dim > 0 else None
+        self.portrait_class = class_idx if self.portrait_net.c_dim > 0 else None
         try:
             self.projection_config = ProjectionConfig(**config.projection)
+            if self.portrait_class is not None:
+                self.projection_config = dataclasses.replace(self.projection_config, class_idx=self.portrait_class)
             self.projection_config.validate()
         except TypeError as exc:
             raise PipelineError(f"config projection: {exc}") from None
@@ -217,7 +235,7 @@ class CharacterPipeline:
             return times.stage(label)
 
         with stage("render"):
-            base = Recipe.plain(SeedSource(seed=int(seed), psi=psi), self.sprite_net.num_ws)
+            base = Recipe.plain(SeedSource(seed=int(seed), psi=psi, class_idx=self.sprite_class), self.sprite_net.num_ws)
             sprite_recipe = apply_preset(base, presets["sprite"], self.sprite_net.fingerprint, self.sprite_net.name)
             canvas = self.sprite_engine.render(sprite_recipe).image
             if canvas.shape[2] == 1:
@@ -231,8 +249,7 @@ class CharacterPipeline:
                 bg_arr = np.asarray(cfg.cleanup.background_color, np.float32)
             background = tuple(int(round(float(c))) for c in bg_arr)
             pad = background if cfg.head.pad_color == "background" else cfg.head.pad_color
-            head_frame = frames[("down", "left", "right", "up").index(cfg.head.direction)][cfg.head.pattern]
-            head = crop_head(head_frame, cfg.head.box)
+            head = head_of(frames, cfg.head.direction, cfg.head.pattern, cfg.head.box)  # as the editor's face set
             target = portrait_target(head, self.portrait_net.img_resolution, cfg.head.upscale, pad)
             if self.portrait_net.img_channels == 1:
                 target = np.round(target.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))[..., None].astype(np.uint8)
@@ -346,9 +363,16 @@ class CharacterPipeline:
         out["character.json"] = dumps_record(record)
         return out
 
-    def write(self, ch: Character, outdir: str | os.PathLike) -> Path:
-        """Write the character folder `outdir/<Name>/` all at once; refuses a foreign non-empty folder."""
+    def write(self, ch: Character, outdir: str | os.PathLike, replace: bool = False) -> Path:
+        """Write the character folder all at once and return it; refuses a foreign non-empty folder.
+
+        The folder is `outdir/<Name>/`. If that already holds a character made before (a character.json),
+        it is kept and the new one goes to the first free `outdir/<Name>-2/`, `-3/`, … unless `replace`
+        is True (then it is overwritten). Callers compare the returned folder's name with `ch.name` to say so.
+        """
         folder = Path(outdir) / ch.name
+        if not replace:
+            folder = fresh_character_folder(Path(outdir), ch.name)
         if folder.exists() and not folder.is_dir():
             raise PipelineError(f"{folder} is a file: choose another --outdir or --name")
         if folder.is_dir() and any(folder.iterdir()) and not (folder / "character.json").is_file():

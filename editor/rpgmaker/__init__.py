@@ -8,6 +8,7 @@ from editor.rpgmaker.errors import ExportError
 from editor.rpgmaker.export import (
     ExportPlan,
     ExportReport,
+    check_battler,
     check_character_name,
     export_character,
     plan_export,
@@ -23,6 +24,7 @@ from editor.rpgmaker.sheet_layout import (
     is_big_character,
     plain_sheet,
     sheet_frame,
+    shrink_factor,
 )
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "ExportPlan",
     "ExportReport",
     "GameProject",
+    "check_battler",
     "character_sheet",
     "check_character_name",
     "detect_project",
@@ -43,4 +46,5 @@ __all__ = [
     "plain_sheet",
     "plan_export",
     "sheet_frame",
+    "shrink_factor",
 ]

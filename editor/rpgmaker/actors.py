@@ -32,7 +32,7 @@ ACTOR_FIELDS = (
     "note",
     "profile",
 )
-DEFAULT_EQUIPS = [0, 0, 0, 0, 0]
+DEFAULT_EQUIPS = [0, 0, 0, 0, 0]  # weapon, shield, head, body, accessory: a new project's equip types
 
 
 def parse_actors(text: str, where: str = "Actors.json") -> list[Any]:
@@ -66,34 +66,65 @@ def read_actors(path: Path) -> list[Any]:
     return parse_actors(text, where=str(path))
 
 
-def new_actor(actors: list[Any], name: str, character_name: str, face_name: str) -> dict[str, Any]:
-    """An actor as RPG Maker's database makes it, taking class, equips and levels from actor 1 if present."""
-    template = actors[1] if len(actors) > 1 and isinstance(actors[1], dict) else {}
+def new_actor(
+    actors: list[Any],
+    name: str,
+    character_name: str,
+    face_name: str,
+    equip_slots: int = len(DEFAULT_EQUIPS),
+    copy_from: int | None = None,
+    battler_name: str = "",
+) -> dict[str, Any]:
+    """An actor as RPG Maker MV/MZ's database makes a new one, with Castmaker's files on it.
 
-    def from_template(key: str, default: Any, kind: type) -> Any:
-        value = template.get(key, default)
-        return copy.deepcopy(value) if isinstance(value, kind) and not isinstance(value, bool) else default
-
-    equips = from_template("equips", list(DEFAULT_EQUIPS), list)
-    if not all(isinstance(e, int) and not isinstance(e, bool) for e in equips):
-        equips = list(DEFAULT_EQUIPS)
-    return {
+    By default it has RPG Maker's new-actor values: class 1, level 1 to 99, nothing equipped (`equips`
+    holds one 0 per equipment slot, `equip_slots` = the project's equip types, see `equip_slot_count`).
+    With `copy_from` = an actor id, class, starting equipment and levels are copied from that actor instead.
+    `battler_name` is a file name (no extension) in img/sv_actors for side-view battles; "" for none.
+    Raises ExportError if `copy_from` is not an actor of the file or `equip_slots` is negative.
+    """
+    if isinstance(equip_slots, bool) or not isinstance(equip_slots, int) or equip_slots < 0:
+        raise ExportError(f"the number of equipment slots must be a whole number ≥ 0, got {equip_slots!r}")
+    actor: dict[str, Any] = {
         "id": len(actors),
-        "battlerName": "",
+        "battlerName": battler_name,
         "characterIndex": 0,
         "characterName": character_name,
-        "classId": from_template("classId", 1, int),
-        "equips": equips,
+        "classId": 1,
+        "equips": [0] * equip_slots,
         "faceIndex": 0,
         "faceName": face_name,
         "traits": [],
-        "initialLevel": from_template("initialLevel", 1, int),
-        "maxLevel": from_template("maxLevel", 99, int),
+        "initialLevel": 1,
+        "maxLevel": 99,
         "name": name,
         "nickname": "",
         "note": "",
         "profile": "",
     }
+    if copy_from is None:
+        return actor
+    template = actor_by_id(actors, copy_from)
+    for key in ("classId", "initialLevel", "maxLevel"):
+        value = template.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            actor[key] = value
+    equips = template.get("equips")
+    if isinstance(equips, list) and all(isinstance(e, int) and not isinstance(e, bool) for e in equips):
+        actor["equips"] = copy.deepcopy(equips)
+    return actor
+
+
+def actor_by_id(actors: list[Any], actor_id: int) -> dict[str, Any]:
+    """The actor object with `actor_id`; ExportError naming the valid ids if there is none."""
+    ids = [i for i, a in enumerate(actors) if isinstance(a, dict)]
+    if isinstance(actor_id, bool) or not isinstance(actor_id, int) or actor_id not in ids:
+        shown = f"{ids[0]}-{ids[-1]}" if ids else "none"
+        raise ExportError(
+            f"there is no actor {actor_id!r} to copy class and equipment from (actors in the project: {shown}): "
+            "give the id of an actor in RPG Maker's database, or leave it out for RPG Maker's new-actor defaults"
+        )
+    return actors[actor_id]
 
 
 def find_actor_by_character(actors: list[Any], character_name: str) -> int | None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from renderer.fileio import create_temp_beside
 
 log = logging.getLogger(__name__)
 
@@ -31,22 +32,15 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-NEW_FILE_MODE = 0o644  # what an image editor would create; mkstemp's own 0o600 hides files from other users
-
-
 def write_temp_beside(path: Path, data: bytes) -> Path:
     """Write `data` to a fresh hidden temp file in `path`'s folder, fsync'ed; return the temp path.
 
-    The temp file gets the permissions of the file it will replace (or 0o644 for a new one), so a
-    game's images stay readable by the web server or the other users that read them before.
+    The temp file gets the permissions of the file it will replace, or the umask's default for a new one
+    (renderer.fileio.create_temp_beside), so a game's images stay readable by the web server or the
+    other users that read them before.
     """
+    fd, tmp = create_temp_beside(path)
     try:
-        mode = path.stat().st_mode & 0o777
-    except OSError:
-        mode = NEW_FILE_MODE
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -79,6 +79,21 @@ def integer_scale(frame_w: int, frame_h: int, cell_w: int, cell_h: int, scale: i
     return scale
 
 
+def shrink_factor(frame_w: int, frame_h: int, cell_w: int, cell_h: int) -> int:
+    """Smallest whole number k such that a frame kept 1 pixel in k (nearest neighbour) fits the cell; 1 if it fits."""
+    if min(frame_w, frame_h, cell_w, cell_h) < 1:
+        raise ExportError(f"frame {frame_w}×{frame_h} and cell {cell_w}×{cell_h} must have positive sizes")
+    return max(1, -(-frame_w // cell_w), -(-frame_h // cell_h))
+
+
+def shrink_frame(frame: np.ndarray, k: int) -> np.ndarray:
+    """Every k-th pixel of the frame in both directions (integer nearest-neighbour reduction), ceil(h/k)×ceil(w/k)."""
+    arr = np.asarray(frame)
+    if k == 1:
+        return arr
+    return np.ascontiguousarray(arr[::k, ::k])
+
+
 def place_in_cell(frame: np.ndarray, cell_w: int, cell_h: int, scale: int) -> np.ndarray:
     """The frame scaled by a whole number (nearest neighbour) and placed bottom-centred in an empty cell."""
     f = as_rgba(frame, "frame")
@@ -95,9 +110,18 @@ def place_in_cell(frame: np.ndarray, cell_w: int, cell_h: int, scale: int) -> np
 
 
 def character_sheet(
-    frames: Sequence[Sequence[np.ndarray]], cell: tuple[int, int] = (48, 48), scale: int | str = "auto"
+    frames: Sequence[Sequence[np.ndarray]],
+    cell: tuple[int, int] = (48, 48),
+    scale: int | str = "auto",
+    shrink: bool = False,
 ) -> np.ndarray:
-    """A `$` sheet (4 rows × 3 columns of cells) from frames[direction][pattern], directions down, left, right, up."""
+    """A `$` sheet (4 rows × 3 columns of cells) from frames[direction][pattern], directions down, left, right, up.
+
+    Frames are scaled by a whole number (nearest neighbour; `scale` "auto" = the largest that fits) and
+    placed bottom-centred. Frames larger than the cell raise ExportError, unless `shrink` is True and
+    `scale` is "auto": then every k-th pixel is kept, with the smallest k that fits (see `shrink_factor`).
+    Returns RGBA uint8 [4*cell_h, 3*cell_w, 4].
+    """
     if len(frames) != len(DIRECTIONS) or any(len(row) != PATTERNS for row in frames):
         raise ExportError(
             f"a character needs {len(DIRECTIONS)} directions × {PATTERNS} patterns of frames, "
@@ -108,6 +132,10 @@ def character_sheet(
     if len(shapes) != 1:
         raise ExportError(f"all frames of a character must have one size, got {sorted(shapes)}")
     fh, fw = shapes.pop()
+    down = shrink_factor(fw, fh, cell_w, cell_h) if shrink and scale == "auto" else 1
+    if down > 1:
+        frames = [[shrink_frame(f, down) for f in row] for row in frames]
+        fh, fw = np.asarray(frames[0][0]).shape[:2]
     k = integer_scale(fw, fh, cell_w, cell_h, scale)
     sheet = np.zeros((len(DIRECTIONS) * cell_h, PATTERNS * cell_w, 4), np.uint8)
     for d, row in enumerate(frames):

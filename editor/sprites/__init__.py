@@ -9,7 +9,7 @@ from editor.sprites.cleanup import CleanupSettings, clean_frames
 from editor.sprites.despeckle import remove_isolated
 from editor.sprites.errors import SpriteError
 from editor.sprites.frames import RPGMAKER_DIRECTIONS, SheetGrid, cut_frames
-from editor.sprites.head import HeadBox, crop_head, portrait_target
+from editor.sprites.head import HeadBox, crop_head, head_of, portrait_target
 from editor.sprites.palette import count_colors, quantize_frames
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "clean_frames",
     "count_colors",
     "crop_head",
+    "head_of",
     "cut_frames",
     "estimate_background",
     "portrait_target",

@@ -43,6 +43,19 @@ def crop_head(frame: np.ndarray, box: HeadBox) -> np.ndarray:
     return arr[box.y : box.y + box.height, box.x : box.x + box.width].copy()
 
 
+DIRECTION_ROWS = ("down", "left", "right", "up")  # frames[direction][pattern], as clean_frames returns them
+
+
+def head_of(frames: Sequence[Sequence[np.ndarray]], direction: str, pattern: int, box: HeadBox) -> np.ndarray:
+    """The head box of frames[direction][pattern] (a copy): the face the pipeline projects and the editor's face set shows."""
+    if direction not in DIRECTION_ROWS:
+        raise SpriteError(f"unknown head direction {direction!r}: use one of {', '.join(DIRECTION_ROWS)}")
+    row = frames[DIRECTION_ROWS.index(direction)]
+    if not 0 <= pattern < len(row):
+        raise SpriteError(f"head pattern {pattern} is not one of the {len(row)} walk patterns (0-{len(row) - 1})")
+    return crop_head(row[pattern], box)
+
+
 def flatten(rgba: np.ndarray, pad_color: Sequence[int]) -> np.ndarray:
     """RGB of an RGBA image composited over a solid colour."""
     arr = np.asarray(rgba)

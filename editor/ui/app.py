@@ -191,11 +191,20 @@ def take_screenshot(window, path: str | os.PathLike, timeout_s: float = SCREENSH
 
     t_end = time.monotonic() + timeout_s
     failed: list[str] = []
+    render_failed: list[str] = []
     window.worker.networkFailed.connect(lambda src, msg: failed.append(f"could not open {src}: {msg}"))
+
+    def on_render_failed(request_id: int, message: str) -> None:
+        if request_id == window._latest_request:  # the frame the screenshot waits for will never come
+            render_failed.append(message)
+
+    window.worker.renderFailed.connect(on_render_failed)
     while time.monotonic() < t_end:
         QApplication.processEvents()
         if failed and window.info is None:
             raise CastmakerError(failed[0])
+        if render_failed:
+            raise CastmakerError(f"the editor could not render its preview: {render_failed[0]}; no screenshot written")
         if ready_for_screenshot(window):
             for _ in range(5):  # let queued thumbnail refreshes and repaints run
                 QApplication.processEvents()
@@ -243,6 +252,9 @@ def run_editor(args: argparse.Namespace) -> int:
             network = session.network_source
     app = ensure_application()
     device = getattr(args, "device", "auto") or "auto"
+    from editor.ui.threads_menu import apply_saved_threads
+
+    apply_saved_threads(getattr(args, "threads", None))  # --threads > OMP_NUM_THREADS > the saved setting > default
     window = create_window(network, device)
     if session is not None:
         window.queue_session(session)

@@ -26,19 +26,44 @@ from editor.document import NetworkInfo
 from renderer.latents import MODES, Recipe, SeedSource, Source, source_label
 
 THUMB = 44
+# what each band of w rows controls, in an artist's words (tooltips on the band buttons and row captions)
+BAND_HELP = {
+    "coarse": "Coarse rows (the first, lowest-resolution layers): pose, head shape, overall layout.",
+    "middle": "Middle rows: facial features, hair style, eyes open or closed, expression.",
+    "fine": "Fine rows (the last, highest-resolution layers): colours, skin and hair texture, small details.",
+}
+GRID_HINT = (
+    "Each row is one w row, from coarse (pose, shape) through middle (features) to fine (colour, texture). "
+    "Select rows, then pick a source: the mix takes those rows from it."
+)
+SOURCE_CHARS = 18  # picker text longer than this is shortened in the middle (the tooltip has it all)
 BASE_ITEM = "base"
 ADD_SEED_ITEM = "add-seed"
 LOAD_W_ITEM = "load-w"
 
 
+def elide_middle(text: str, limit: int = SOURCE_CHARS) -> str:
+    """`text` with its middle replaced by '…' so it is at most `limit` characters ('proj: my_lo…ait.png')."""
+    if len(text) <= limit:
+        return text
+    keep = limit - 1
+    head = (keep + 1) // 2
+    return text[:head] + "…" + text[len(text) - (keep - head) :]
+
+
 def short_label(source: Source) -> str:
-    """Picker text that fits a narrow column: 'seed 12', 'seed 12 ψ1.00', 'preset: happy'."""
+    """Picker text that fits a narrow column: 'seed 12', 'seed 12 ψ1.00', 'preset: happy', 'proj: face.png'.
+
+    Long names are shortened in the middle (the file's extension stays visible); the full `source_label`
+    is the item's tooltip.
+    """
     if isinstance(source, SeedSource):
         text = f"seed {source.seed}"
         if abs(source.psi - 0.7) > 1e-9:
             text += f" ψ{source.psi:.2f}"
         return text
-    return source_label(source)
+    prefix = {"preset": "preset: ", "projected": "proj: "}.get(getattr(source, "kind", ""), "w: ")
+    return prefix + elide_middle(source.label, SOURCE_CHARS - len(prefix))
 
 
 class LayerRow:
@@ -51,14 +76,14 @@ class LayerRow:
         self.select.setToolTip("Select this row (changes on a selected row apply to every selected row)")
         self.caption = QLabel(caption)
         self.caption.setObjectName(f"band_{band}")
-        self.caption.setToolTip(f"w row {index}: {band} band")
+        self.caption.setToolTip(f"w row {index}: {band} band. {BAND_HELP.get(band, '')}".strip())
         self.thumb = QLabel()
         self.thumb.setFixedSize(THUMB, THUMB)
         self.thumb.setFrameShape(QFrame.Shape.StyledPanel)
         self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.source = QComboBox()
-        self.source.setMinimumWidth(130)
-        self.source.setMinimumContentsLength(12)
+        self.source.setMinimumWidth(170)  # room for SOURCE_CHARS characters beside the icon
+        self.source.setMinimumContentsLength(SOURCE_CHARS)
         self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.mode = QComboBox()
         for m in MODES:
@@ -212,6 +237,26 @@ class LayerGrid(QWidget):
                 row.thumb.setText("")
                 row.thumb.setPixmap(pix)
             row.thumb.setToolTip(source_label(shown) if shown is not None else "the base")
+
+    def set_direction_marks(self, marks: dict[int, list[str]]) -> None:
+        """Mark the rows directions move: '↕ smile' after the caption (row -> names; other rows unmarked)."""
+        for row in self.rows:
+            base = row.caption.property("plainCaption") or row.caption.text()
+            tip = row.caption.property("plainTip") or row.caption.toolTip()
+            row.caption.setProperty("plainCaption", base)
+            row.caption.setProperty("plainTip", tip)
+            names = marks.get(row.index, [])
+            row.caption.setText(base + (f"  ↕ {', '.join(names)}" if names else ""))
+            row.caption.setToolTip(tip + (f"\nMoved by direction {', '.join(names)}." if names else ""))
+
+    def direction_marks(self) -> dict[int, str]:
+        """Row -> the mark text now shown (tests, screenshots)."""
+        out = {}
+        for row in self.rows:
+            text = row.caption.text()
+            if "↕" in text:
+                out[row.index] = text.split("↕", 1)[1].strip()
+        return out
 
     def refresh_thumbnails(self, recipe: Recipe) -> None:
         """Re-draw thumbnails and picker icons after new ones arrived (no edits)."""

@@ -36,11 +36,12 @@ from editor import document as doc
 from editor.document import NetworkInfo, SourceCatalog
 from editor.session import SESSION_SUFFIX, SessionError, load_session, save_session
 from editor.ui.base_controls import BaseControls
-from editor.ui.layer_grid import LayerGrid
+from editor.ui.layer_grid import BAND_HELP, GRID_HINT, LayerGrid
 from editor.ui.preview import PreviewPanel
 from editor.ui.qt_images import thumbnail_pixmap
 from editor.ui.render_worker import RenderWorker
 from editor.ui.settings import read_list, remember_recent
+from editor.ui.threads_menu import attach_threads_menu
 from editor.ui.undo import RecipeCommand
 from renderer.errors import CastmakerError
 from renderer.latents import Recipe, SeedSource, Source, WSource, load_w, parse_rows, source_label
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self._thumb_refresh = QTimer(self, singleShot=True, interval=50)
         self._thumb_refresh.timeout.connect(self._refresh_thumbnails)
         self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         # modal message boxes only for a person at the window (not in screenshot mode, benches or tests)
         self.interactive = False
         self.setWindowTitle("Castmaker")
@@ -94,6 +96,7 @@ class MainWindow(QMainWindow):
         self.base_controls.seedChanged.connect(self._on_seed)
         self.base_controls.psiChanged.connect(self._on_psi)
         self.base_controls.cutoffChanged.connect(self._on_cutoff)
+        self.base_controls.classChanged.connect(self._on_class)
 
         self.grid = LayerGrid()
         self.grid.sourceChosen.connect(self._on_row_source)
@@ -110,6 +113,7 @@ class MainWindow(QMainWindow):
             b = QPushButton(band)
             b.setObjectName("smallButton")
             b.clicked.connect(lambda _=False, bb=band: self.select_band(bb))
+            b.setToolTip(BAND_HELP.get(band, f"Select {band} rows"))
             self.band_buttons[band] = b
             select_bar.addWidget(b)
         self.rows_field = QLineEdit()
@@ -148,6 +152,10 @@ class MainWindow(QMainWindow):
         lv.addWidget(self.demo_note)
         lv.addWidget(self.base_controls)
         lv.addLayout(select_bar)
+        self.grid_hint = QLabel(GRID_HINT)
+        self.grid_hint.setObjectName("dimLabel")
+        self.grid_hint.setWordWrap(True)
+        lv.addWidget(self.grid_hint)
         lv.addWidget(grid_scroll, 1)
 
         self.preview = PreviewPanel()
@@ -168,6 +176,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(split)
 
         sb = self.statusBar()
+        sb.messageChanged.connect(lambda text: sb.setToolTip(text))  # a status line cut off at the edge, in full
         self.render_label = QLabel("—")
         self.cache_label = QLabel("")
         self.device_label = QLabel("")
@@ -197,6 +206,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Save session…", self.choose_session_to_save, QKeySequence.StandardKey.Save)
         self._action(file_menu, "Add w file as source…", lambda: self._on_load_w_for_rows([]))
         self._action(file_menu, "Export preview PNG…", self.export_png, "Ctrl+E")
+        self.act_export_rpgmaker = self._action(
+            file_menu, "Export to RPG Maker…", lambda: self.show_panel(self.export_panel), "Ctrl+Shift+E"
+        )
         file_menu.addSeparator()
         self._action(file_menu, "Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -219,6 +231,7 @@ class MainWindow(QMainWindow):
         self._action(self.view_menu, "Next base seed", lambda: self.base_controls.step_seed(1), "Right")
         self._action(self.view_menu, "Random base seed", self.base_controls.randomize, "R")
         self.view_menu.addSeparator()
+        self.threads_menu = attach_threads_menu(self)  # Settings ▸ CPU threads
         self._refresh_recent_menu()
 
     def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
@@ -232,18 +245,27 @@ class MainWindow(QMainWindow):
         return act
 
     def _build_docks(self) -> None:
+        from editor.ui.directions_panel import DirectionsPanel
         from editor.ui.export_panel import ExportPanel
+        from editor.ui.motion_panel import MotionPanel
         from editor.ui.preset_panel import PresetPanel
         from editor.ui.projection_panel import ProjectionPanel
+        from editor.ui.variations_panel import VariationsPanel
 
+        self.directions_panel = DirectionsPanel(self)
+        self.variations_panel = VariationsPanel(self)
         self.preset_panel = PresetPanel(self)
         self.projection_panel = ProjectionPanel(self)
         self.export_panel = ExportPanel(self)
+        self.motion_panel = MotionPanel(self)
         docks = []
         for title, widget, name in (
             ("Presets", self.preset_panel, "presetsDock"),
             ("Projection", self.projection_panel, "projectionDock"),
             ("RPG Maker export", self.export_panel, "exportDock"),
+            ("Motion", self.motion_panel, "motionDock"),
+            ("Directions", self.directions_panel, "directionsDock"),
+            ("Variations", self.variations_panel, "variationsDock"),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
@@ -259,7 +281,13 @@ class MainWindow(QMainWindow):
             docks.append(dock)
         self.splitDockWidget(docks[0], docks[1], Qt.Orientation.Vertical)
         self.tabifyDockWidget(docks[1], docks[2])
-        docks[1].raise_()
+        self.tabifyDockWidget(docks[2], docks[3])
+        self.tabifyDockWidget(docks[0], docks[4])  # Directions and Variations share the Presets area
+        self.tabifyDockWidget(docks[4], docks[5])
+        docks[0].raise_()
+        # export to RPG Maker is the product's purpose: its tab is the one in front (File → Export to RPG Maker… too)
+        self.export_dock = next(d for d in docks if d.objectName() == "exportDock")
+        self.export_dock.raise_()
         self.resizeDocks([docks[0]], [340], Qt.Orientation.Horizontal)
         self.docks = docks
 
@@ -311,13 +339,14 @@ class MainWindow(QMainWindow):
         self._clear_error()
         remember_recent(self.settings, "recent_networks", info.source)
         self._refresh_recent_menu()
-        self.setWindowTitle(f"Castmaker — {info.name}")
+        self.setWindowTitle(f"Castmaker — {info.name}[*]")  # [*]: a mark while there are unsaved changes
         self.network_label.setText(
             f"{info.name} · {info.kind} · {info.img_resolution}px · {info.num_ws} rows"
         )
         self.device_label.setText(info.device_name)
         self.demo_note.setVisible(info.is_demo)
         self.base_controls.set_num_ws(info.num_ws)
+        self.base_controls.set_classes(info.c_dim)
         self.undo_stack.clear()
         session, self._pending_session = self._pending_session, None
         if session is not None and session.recipe.num_ws != info.num_ws:
@@ -336,14 +365,18 @@ class MainWindow(QMainWindow):
         else:
             seed = self.base_controls.seed.value() if self.recipe is not None else DEFAULT_SEED
             recipe = Recipe.plain(SeedSource(seed, psi=doc.PSI_DEFAULT), info.num_ws)
+        recipe = doc.fit_classes(recipe, info.c_dim)  # conditional network: seeds draw class 0 unless set
         base_seed = recipe.base.seed if isinstance(recipe.base, SeedSource) else DEFAULT_SEED
-        self.catalog = doc.default_catalog(base_seed)
+        self.catalog = doc.default_catalog(base_seed, class_idx=doc.default_class(info.c_dim))
         self.grid.build(info, self._thumb_pixmap)
         self._set_recipe(recipe)
         QTimer.singleShot(0, self._fit_grid_width)  # once the new rows are laid out
         self.preset_panel.network_changed(info)
         self.projection_panel.network_changed(info)
         self.export_panel.network_changed(info)
+        self.motion_panel.network_changed(info)
+        self.directions_panel.network_changed(info)
+        self.variations_panel.network_changed(info)
 
     def _fit_grid_width(self) -> None:
         """Make the grid's scroll area wide enough for every column (it scrolls vertically only)."""
@@ -362,9 +395,7 @@ class MainWindow(QMainWindow):
             self.preview.set_placeholder("No network loaded: File → Open network…")
         else:
             self.network_label.setText(f"{self.info.name} · {self.info.kind} · {self.info.num_ws} rows")
-        self.show_error(f"Could not open {source}: {message}")
-        if self.interactive:
-            QMessageBox.warning(self, "Could not open network", f"{source}\n\n{message}")
+        self.show_error(f"Could not open {source}: {message}")  # the banner only: no dialog, no status-bar copy
 
     def _refresh_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -403,7 +434,11 @@ class MainWindow(QMainWindow):
         self.apply_edit(new, text, merge_key)
 
     def _on_seed(self, seed: int) -> None:
-        self._edit(lambda r: doc.set_base_seed(r, seed), f"base seed {seed}")
+        c_dim = self.info.c_dim if self.info is not None else 0
+        self._edit(lambda r: doc.fit_classes(doc.set_base_seed(r, seed), c_dim), f"base seed {seed}")
+
+    def _on_class(self, class_idx: int) -> None:
+        self._edit(lambda r: doc.set_base_class(r, class_idx), f"base class {class_idx}")
 
     def _on_psi(self, psi: float, gesture: int) -> None:
         self._edit(lambda r: doc.set_base_truncation(r, psi=psi), f"ψ {psi:.2f}", ("psi", gesture))
@@ -436,13 +471,18 @@ class MainWindow(QMainWindow):
             self.grid.sync(self.recipe)  # put the picker back on the row's source
 
     def add_seed_source(self, seed: int, rows=()) -> SeedSource:
-        """Offer seed `seed` (with the base's ψ) in the pickers; with `rows`, put it on those rows."""
+        """Offer seed `seed` (with the base's ψ and class) in the pickers; with `rows`, put it on those rows."""
         psi = (
             self.recipe.base.psi
             if self.recipe is not None and isinstance(self.recipe.base, SeedSource)
             else doc.PSI_DEFAULT
         )
-        src = self.catalog.add(SeedSource(seed, psi=psi))
+        class_idx = (
+            self.recipe.base.class_idx
+            if self.recipe is not None and isinstance(self.recipe.base, SeedSource)
+            else doc.default_class(self.info.c_dim if self.info is not None else 0)
+        )
+        src = self.catalog.add(SeedSource(seed, psi=psi, class_idx=class_idx))
         if rows:
             self._on_row_source(list(rows), src)
         else:
@@ -590,9 +630,8 @@ class MainWindow(QMainWindow):
     # ================================================================== errors
     def show_error(self, message: str) -> None:
         self.last_error = message
-        self.error_banner.setText("⚠ " + message)
+        self.error_banner.setText("⚠ " + message)  # the one place an error is shown (selectable, wraps)
         self.error_banner.show()
-        self.statusBar().showMessage(message, 10000)
         log.warning("%s", message)
 
     def _clear_error(self) -> None:
@@ -644,6 +683,7 @@ class MainWindow(QMainWindow):
         except (OSError, CastmakerError) as exc:
             self.show_error(f"could not save the session: {exc}")
             return None
+        self.undo_stack.setClean()  # what is saved is no longer "unsaved changes"
         self.statusBar().showMessage(f"Saved session {saved}", 8000)
         return saved
 
@@ -669,6 +709,7 @@ class MainWindow(QMainWindow):
                 return False
             self.catalog.include_recipe(data.recipe)
             self.apply_edit(data.recipe, f"open session {Path(path).name}")
+            self.undo_stack.setClean()
             return True
         self.queue_session(data)
         self.open_network(data.network_source)
@@ -725,7 +766,34 @@ class MainWindow(QMainWindow):
             )
 
     # ================================================================== life cycle
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)  # the title's [*] mark
+
+    def has_unsaved_changes(self) -> bool:
+        """True when the recipe differs from the last saved or opened session (or the fresh start)."""
+        return self.recipe is not None and not self.undo_stack.isClean()
+
+    def ask_unsaved(self) -> str:
+        """Ask what to do with unsaved changes: "save", "discard" or "cancel" (tests replace this)."""
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            "The mix has changes that are not saved in a session. Save them before quitting?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(
+            answer, "cancel"
+        )
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.interactive and self.has_unsaved_changes():  # a person at the window (not screenshots or tests)
+            choice = self.ask_unsaved()
+            if choice == "save":
+                self.choose_session_to_save()
+            if choice == "cancel" or (choice == "save" and self.has_unsaved_changes()):
+                event.ignore()  # cancelled, or the save dialog was closed without saving
+                return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from editor.document import NetworkInfo, describe_rows
+from editor.document import NetworkInfo, describe_rows, rows_class
 from editor.presets import (
     Preset,
     PresetError,
@@ -229,6 +229,7 @@ class PresetPanel(QWidget):
                 mode=mode,
                 weight=1.0,
                 description=f"{describe_rows(rows)} of the mix on {self.info.name}",
+                class_idx=rows_class(win.recipe, rows) if self.info.c_dim > 0 else None,
             )
             saved = self.user.save(preset, thumbnail=result.image, overwrite=overwrite)
         except (PresetError, OSError) as exc:

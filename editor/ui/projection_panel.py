@@ -76,7 +76,12 @@ class ProjectionPanel(QWidget):
         self.space = QComboBox()
         self.space.addItems(["w", "wplus"])
         self.space.setToolTip("w: one row for all layers (robust); wplus: every row free (closer fit)")
-        self.space.setCurrentText("wplus")  # measured: W+ reaches ~30 dB in 200 steps on demo-face where W stays < 25 dB
+        try:
+            from renderer.projector import DEFAULT_SPACE
+
+            self.space.setCurrentText(DEFAULT_SPACE)  # one measured default for the CLI, the editor and the pipeline
+        except ImportError:  # projector not installed: the panel still opens and says so on start
+            pass
         self.loss = QComboBox()
         try:
             from renderer.projector import LOSS_CHOICES
@@ -129,6 +134,10 @@ class ProjectionPanel(QWidget):
         lay.addLayout(result_row)
         lay.addWidget(self.status)
         lay.addStretch(1)
+        # the target / estimate boxes and the loss curve appear with the first projection, not as empty frames
+        self.results_shown = False
+        for w in (self.target_view, self.estimate_view, self.plot):
+            w.hide()
 
         self.start_button.clicked.connect(self._choose_image)
         self.cancel_button.clicked.connect(self.cancel)
@@ -165,6 +174,10 @@ class ProjectionPanel(QWidget):
             self.window.show_error("a projection is already running: cancel it first")
             return None
         self.window.show_panel(self)
+        if not self.results_shown:
+            self.results_shown = True
+            for w in (self.target_view, self.estimate_view, self.plot):
+                w.show()
         self.job_id = f"projection-{next(_job_numbers)}"
         self.target_path = path
         self.target_rows = list(rows or [])
@@ -183,9 +196,17 @@ class ProjectionPanel(QWidget):
             space=self.space.currentText(),
             stabilize=self.stabilize.isChecked() and self.stabilize.isEnabled(),
             loss=self.loss.currentText(),
+            class_idx=self._class_idx(),
         )
         self.window.worker.submit_job(self.job_id, projection_job(path, config))
         return self.job_id
+
+    def _class_idx(self) -> int | None:
+        """Conditional networks: project with the base seed's class (class 0 when the base is a w)."""
+        if self.info is None or self.info.c_dim == 0:
+            return None
+        base = self.window.recipe.base if self.window.recipe is not None else None
+        return getattr(base, "class_idx", None) or 0
 
     def cancel(self) -> None:
         if self.job_id is not None:

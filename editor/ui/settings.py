@@ -42,3 +42,22 @@ def remember_recent(settings: QSettings, key: str, item: str) -> list[str]:
     settings.setValue(key, items)
     settings.sync()
     return items
+
+
+THREADS_KEY = "cpu/threads"
+
+
+def read_threads(settings: QSettings) -> int | None:
+    """The "CPU threads" setting: a count >= 1, or None for automatic (unset, 0, or not a number)."""
+    value = settings.value(THREADS_KEY, 0)
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        return None
+    return count if count >= 1 else None
+
+
+def write_threads(settings: QSettings, count: int | None) -> None:
+    """Save the "CPU threads" setting (None or 0: automatic) and flush it to disk."""
+    settings.setValue(THREADS_KEY, int(count or 0))
+    settings.sync()

@@ -23,7 +23,7 @@ from imgui_bundle import hello_imgui, imgui, immapp, immvision, implot
 
 from editor.viewer.capture import capture, save_handoff_session, save_png, viewer_config_dir
 from editor.viewer.frames import FrameRequest, ViewerFrame
-from editor.viewer.inspector import InspectorSettings, clamp_settings
+from editor.viewer.inspector import InspectorSettings, clamp_settings, layer_menu_labels
 from editor.viewer.render_thread import JobFailure, RenderThread
 from editor.viewer.timing import RollingSeries
 from editor.viewer.viewer_state import GRID_SIZE, ViewerState, animation_step, cells_per_pixel, rows_from
@@ -79,6 +79,7 @@ class ViewerOptions:
     screenshot: Path | None = None
     frames: int = 30
     window_size: tuple[int, int] = (1280, 820)
+    class_idx: int | None = None  # `view --class K`: the first class shown on a conditional network (default 0)
 
 
 class _Texture:
@@ -116,7 +117,7 @@ class ViewerApp:
         self.options = options
         self.state = ViewerState.initial(info.num_ws)
         if info.c_dim > 0:
-            self.state = replace(self.state, class_idx=0)
+            self.state = replace(self.state, class_idx=options.class_idx or 0)
         self.inspect_open = True
         self.inspect = InspectorSettings(step_index=max(0, len(info.steps) // 2))
         self.animate = False
@@ -314,13 +315,13 @@ class ViewerApp:
         if not steps:
             imgui.text_disabled("this network has no stepwise synthesis")
             return
-        names = [
-            f"{i}: {st.name}  (row {st.row}, {st.size}px, {st.channels} ch)" for i, st in enumerate(steps)
-        ]
+        names, details = layer_menu_labels(steps)  # short names in the menu; the details in full beside it
         s = self.inspect
         changed, idx = imgui.combo("layer", s.step_index, names)
+        imgui.set_item_tooltip(details[s.step_index])
         if changed:
             s = replace(s, step_index=idx)
+        imgui.text_disabled(details[s.step_index].split(" — ", 1)[1])
         mode_idx = 0 if s.mode == "channel" else 1
         if imgui.radio_button("one channel", mode_idx == 0):
             s = replace(s, mode="channel")

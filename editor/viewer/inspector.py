@@ -114,3 +114,15 @@ def upscale_nearest(image: np.ndarray, min_side: int = 256) -> np.ndarray:
     if factor == 1:
         return arr
     return np.repeat(np.repeat(arr, factor, axis=0), factor, axis=1)
+
+
+def layer_menu_labels(steps) -> tuple[list[str], list[str]]:
+    """(short, full) labels of synthesis steps for the viewer's layer menu.
+
+    The short label ('7: L7_84_1024', 'index: official name') fits the menu's width; the full one adds the w row,
+    output size in pixels and channel count ('7: L7_84_1024 — row 7, 84 px, 1024 channels') and is shown as the
+    menu's tooltip and under it, so nothing the artist needs is cut off.
+    """
+    short = [f"{i}: {st.name}" for i, st in enumerate(steps)]
+    full = [f"{s} — row {st.row}, {st.size} px, {st.channels} channels" for s, st in zip(short, steps, strict=True)]
+    return short, full

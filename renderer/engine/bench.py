@@ -7,12 +7,14 @@ these numbers, never in tests.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import resource
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -218,3 +220,105 @@ def run_engine_bench(engine: Engine, repeats: int = 5, ks: list[int] | None = No
     }
     result.update(peak_memory_mb(dev))
     return result
+
+
+# ---------------------------------------------------------------------------------------- contended
+
+# A plain Python busy loop, as another program hogging a core would be. Every few million iterations it
+# checks that Castmaker still runs: if the bench was killed outright (SIGKILL, no chance to clean up), the
+# loop ends itself instead of spinning for ever as an orphan.
+BUSY_LOOP = (
+    "import os\n"
+    "parent = os.getppid()\n"
+    "while True:\n"
+    "    for _ in range(5_000_000):\n"
+    "        pass\n"
+    "    if os.getppid() != parent:\n"
+    "        break\n"
+)
+
+def contended_figures(result: dict[str, Any], cpu: bool = False) -> dict[str, float]:
+    """The timing figures of one run_engine_bench result, by label: wall ms, or process CPU ms with cpu=True.
+
+    Why CPU time too: under contention the wall time of a render grows with the share of the CPU it gets,
+    but its CPU time grows only if threads burn cycles waiting (spinning); a CPU ratio near 1 shows
+    that Castmaker's threads wait passively.
+    """
+    c = result["cpu_ms"]
+    pick = (lambda wall, key: c[key]) if cpu else (lambda wall, key: wall)
+    figures = {
+        "mapping": pick(result["mapping_ms"], "mapping"),
+        "full synthesis (no cache)": pick(result["full_ms"], "full"),
+        "full synthesis (cache miss)": pick(result["full_cache_miss_ms"], "full_cache_miss"),
+    }
+    figures.update({f"rows >= {k} changed": pick(ms, f"rows>={k}") for k, ms in result["incremental_ms"].items()})
+    figures["thumbnail, single"] = pick(result["thumb_single_ms"], "thumbs_single")
+    figures[f"thumbnail, batch of {result['thumb_batch']}"] = pick(result["thumb_ms"], "thumbs_batched")
+    return figures
+
+
+def stop_processes(processes: list[subprocess.Popen]) -> None:
+    """Terminate, wait (5 s), then kill whatever is left; never raises for an already-ended process."""
+    for proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in processes:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def busy_processes(count: int) -> Iterator[list[subprocess.Popen]]:
+    """Start `count` busy-looping Python processes; they are stopped when the block ends, however it ends
+    (normally, by an exception, or by Ctrl+C's KeyboardInterrupt)."""
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    processes: list[subprocess.Popen] = []
+    try:
+        for _ in range(count):
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", BUSY_LOOP],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        time.sleep(0.2)  # let them start spinning before the first timed run
+        yield processes
+    finally:
+        stop_processes(processes)
+
+
+def run_contended_bench(
+    engine: Engine, busy: int, repeats: int = 5, ks: list[int] | None = None
+) -> dict[str, Any]:
+    """run_engine_bench idle, then again while `busy` busy-looping processes compete for the CPU.
+
+    Returns {"busy_processes", "cores", "threads", "idle", "contended", "ratios", "cpu_ratios"}: idle /
+    contended are run_engine_bench dicts; ratios maps each figure (contended_figures labels) to contended
+    / idle wall time, cpu_ratios to contended / idle process CPU time.
+    The issue-13 target is every ratio <= 2.5 with one busy process per core (a fair share is 2).
+    """
+    from renderer.engine.threads import usable_cores
+
+    if busy < 1:
+        raise ValueError(f"busy must be >= 1, got {busy}")
+    idle = run_engine_bench(engine, repeats=repeats, ks=ks)
+    engine.clear_cache()
+    with busy_processes(busy):
+        contended = run_engine_bench(engine, repeats=repeats, ks=ks)
+    a, b = contended_figures(idle), contended_figures(contended)
+    ca, cb = contended_figures(idle, cpu=True), contended_figures(contended, cpu=True)
+    return {
+        "busy_processes": busy,
+        "cores": usable_cores(),
+        "threads": torch.get_num_threads(),
+        "idle": idle,
+        "contended": contended,
+        "ratios": {label: _ratio(b[label], a[label]) for label in a},
+        "cpu_ratios": {label: _ratio(cb[label], ca[label]) for label in ca},
+    }

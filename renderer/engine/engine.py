@@ -54,6 +54,17 @@ def _clone_state(state: Any) -> Any:
     return state
 
 
+def _repeat_state(state: Any, n: int) -> Any:
+    """A batch-1 synthesis state repeated to batch n (new memory: the cached state is never aliased)."""
+    if isinstance(state, torch.Tensor):
+        return state.expand(n, *state.shape[1:]).contiguous()
+    if isinstance(state, tuple):
+        return tuple(_repeat_state(s, n) for s in state)
+    if isinstance(state, list):
+        return [_repeat_state(s, n) for s in state]
+    return state
+
+
 class Engine:
     """Renders a Network's recipes; `device="auto"` picks CUDA > MPS > CPU.
 
@@ -190,14 +201,19 @@ class Engine:
 
     # ----- latents
     def class_vector(self, class_idx: int | None, batch: int = 1) -> torch.Tensor | None:
-        """One-hot label for conditional networks (None for unconditional ones)."""
+        """One-hot label [batch, c_dim] float32 for conditional networks (None for unconditional ones).
+
+        Raises LatentError for a missing class on a conditional network, a class on an unconditional one,
+        or a class outside 0..c_dim-1.
+        """
         c_dim = self.network.c_dim
         if c_dim == 0:
             if class_idx is not None:
-                raise LatentError("this network is unconditional: leave out --class")
+                raise LatentError(f"this network is unconditional: it takes no class (got class {class_idx})")
             return None
         if class_idx is None:
-            raise LatentError(f"this network is conditional ({c_dim} classes): give a class with --class K")
+            # No option named here: the engine serves commands with and without `--class` and the editor.
+            raise LatentError(f"this network is class-conditional ({c_dim} classes): choose a class 0-{c_dim - 1}")
         if not 0 <= class_idx < c_dim:
             raise LatentError(f"class {class_idx} is out of range: this network has classes 0-{c_dim - 1}")
         c = torch.zeros([batch, c_dim], device=self.device)
@@ -403,3 +419,28 @@ class Engine:
             raise ValueError(f"thumbnail mode must be 'batched' or 'single', got {chosen!r}")
         self.last_thumbnail_ms = (time.perf_counter() - t_start) * 1000 / max(len(ws_list), 1)
         return out
+
+    # ----- batches of related w+ (motion clips)
+    @torch.no_grad()
+    def render_batch_shared_prefix(self, ws_list: Sequence[np.ndarray], use_cache: bool = True) -> list[np.ndarray]:
+        """Several w+ [num_ws, w_dim] in one batched pass that runs their common prefix once.
+
+        Rows equal in every w of the batch feed identical synthesis steps: the state after the last step
+        that reads only such rows is computed once for the first w (resumed from the prefix cache when it
+        holds it), repeated along the batch, and only the remaining steps run batched. A clip that moves
+        rows 6-8 of 16 so skips the early steps for every frame. Returns uint8 H x W x C per w, in order;
+        the same batch gives the same pixels (batched passes may differ from single renders in the last
+        bit on CPU).
+        """
+        arrs = [self._check_ws(w) for w in ws_list]
+        if not arrs:
+            return []
+        stack = np.stack(arrs)
+        differs = np.any(stack != stack[0], axis=(0, 2))  # [num_ws]: rows that are not shared
+        start = self.first_step_for_row(int(np.argmax(differs))) if differs.any() else len(self._steps)
+        if not self._stepwise or start <= 0:
+            return self._render_batch(arrs)
+        state, _ = self._advance(arrs[0], start, use_cache)
+        x = torch.from_numpy(stack).to(self.device)
+        state = self._run(x, _repeat_state(state, len(arrs)), start, len(self._steps))
+        return list(to_uint8(self.G.synthesis.state_to_image(state)))

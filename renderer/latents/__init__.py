@@ -2,6 +2,7 @@
 
 from renderer.latents.recipe import (
     MODES,
+    DirectionEdit,
     Recipe,
     RowEdit,
     SeedSource,
@@ -15,6 +16,7 @@ from renderer.latents.wfile import load_w, save_w
 
 __all__ = [
     "MODES",
+    "DirectionEdit",
     "Recipe",
     "RowEdit",
     "SeedSource",

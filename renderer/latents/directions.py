@@ -23,6 +23,7 @@ import numpy as np
 
 from renderer.errors import LatentError
 from renderer.fileio import write_atomic, write_bytes_atomic
+from renderer.latents.recipe import DirectionEdit
 from renderer.network import Network
 
 DIRECTION_FORMAT = "castmaker-direction"
@@ -41,6 +42,26 @@ class Direction:
     strength: float  # eigenvalue: how much the rows' styles (SeFa) or the seeds (PCA) vary along it
     fingerprint: str
     network_name: str
+
+    def as_edit(self, alpha: float = 0.0) -> DirectionEdit:
+        """The recipe entry for this direction at slider position `alpha` (in σ)."""
+        return DirectionEdit(
+            name=self.name, rows=tuple(self.rows), vector=self.vector, sigma=self.sigma, alpha=alpha, method=self.method
+        )
+
+    @staticmethod
+    def from_edit(edit: DirectionEdit, fingerprint: str, network_name: str, strength: float = 0.0) -> Direction:
+        """A Direction (for saving as a file) from a recipe entry, for the network with `fingerprint`."""
+        return Direction(
+            name=edit.name,
+            rows=list(edit.rows),
+            vector=np.array(edit.vector, np.float32),
+            sigma=edit.sigma,
+            method=edit.method or "recipe",
+            strength=float(strength),
+            fingerprint=fingerprint,
+            network_name=network_name,
+        )
 
     def offset(self, alpha: float, num_ws: int) -> np.ndarray:
         """float32 [num_ws, w_dim]: α σ d on the direction's rows, 0 elsewhere (add it to a w+)."""
@@ -82,17 +103,18 @@ def _sign_fixed(vectors: np.ndarray) -> np.ndarray:
     return vectors * np.where(signs == 0, 1.0, signs)
 
 
-def mapped_ws(network: Network, seeds: int = SIGMA_SEEDS) -> np.ndarray:
-    """float64 [seeds, w_dim]: w of seeds 0..seeds-1 at ψ = 1, as the official tools map them."""
+def mapped_ws(network: Network, seeds: int | list[int] = SIGMA_SEEDS) -> np.ndarray:
+    """float64 [N, w_dim]: w at ψ = 1 of seeds 0..seeds-1 (an int) or of the listed seeds, as the official tools map them."""
     import torch
 
     from renderer.latents.seeds import z_from_seed
 
-    z = np.concatenate([z_from_seed(s, network.z_dim) for s in range(seeds)])
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    z = np.concatenate([z_from_seed(s, network.z_dim) for s in seed_list])
     G = network.G
     device = next(G.parameters()).device
     with torch.no_grad():
-        c = torch.zeros([seeds, network.c_dim], device=device) if network.c_dim else None
+        c = torch.zeros([len(seed_list), network.c_dim], device=device) if network.c_dim else None
         w = G.mapping(torch.from_numpy(z).to(device, torch.float32), c, truncation_psi=1.0)[:, 0]
     return w.double().cpu().numpy()
 
@@ -169,9 +191,21 @@ def labelled(
     rows = _check_rows(network, rows)
     if set(positive_seeds) & set(negative_seeds):
         raise LatentError(f"seeds {sorted(set(positive_seeds) & set(negative_seeds))} are labelled both ways")
-    ws = mapped_ws(network, max([*positive_seeds, *negative_seeds]) + 1)
-    axis = boundary_axis(ws[positive_seeds], ws[negative_seeds])
-    pos, neg = ws[positive_seeds] @ axis, ws[negative_seeds] @ axis
+    if len(positive_seeds) < 2 or len(negative_seeds) < 2:
+        raise LatentError(
+            f"label at least 2 seeds on each side, got {len(positive_seeds)} with and {len(negative_seeds)} without"
+        )
+    pos_ws, neg_ws = mapped_ws(network, list(positive_seeds)), mapped_ws(network, list(negative_seeds))
+    return labelled_from_ws(network, rows, pos_ws, neg_ws, name)
+
+
+def labelled_from_ws(
+    network: Network, rows: list[int], positive: np.ndarray, negative: np.ndarray, name: str = "labelled"
+) -> Direction:
+    """The direction from w samples [N, w_dim] labelled "has it" (positive) and "lacks it" (negative), on `rows`."""
+    rows = _check_rows(network, rows)
+    axis = boundary_axis(positive, negative)
+    pos, neg = np.asarray(positive, np.float64) @ axis, np.asarray(negative, np.float64) @ axis
     d = _directions(network, rows, axis[:, None], np.array([float(pos.mean() - neg.mean())]), "labels", mapped_ws(network))[0]
     d.name = name
     return d

@@ -86,12 +86,66 @@ class RowEdit:
             raise LatentError("blend weight must be a finite number")
 
 
+@dataclass(frozen=True, eq=False)
+class DirectionEdit:
+    """A move along a direction in W on some rows: w+[rows] += α·σ·d (α in units of σ; α = 0 changes nothing).
+
+    `vector` is the unit direction d, float32 [w_dim] (stored read-only); `sigma` the standard deviation of w·d
+    over mapped seeds, so α is a slider position in σ; `name` / `method` say what it is ("smile", "sefa").
+    """
+
+    name: str
+    rows: tuple[int, ...]
+    vector: np.ndarray
+    sigma: float
+    alpha: float = 0.0
+    method: str = ""
+
+    def __post_init__(self) -> None:
+        arr = np.asarray(self.vector, dtype=np.float32)
+        if arr.ndim != 1 or arr.size == 0 or not np.isfinite(arr).all():
+            raise LatentError(f"direction {self.name!r}: its vector must be a finite [w_dim] array, got {list(arr.shape)}")
+        arr = arr.copy()
+        arr.setflags(write=False)
+        object.__setattr__(self, "vector", arr)
+        rows = tuple(sorted(set(int(r) for r in self.rows)))
+        if not rows or rows[0] < 0:
+            raise LatentError(f"direction {self.name!r} must act on at least one row >= 0, got {list(self.rows)}")
+        object.__setattr__(self, "rows", rows)
+        if not (np.isfinite(self.sigma) and np.isfinite(self.alpha)):
+            raise LatentError(f"direction {self.name!r}: σ and α must be finite numbers")
+        object.__setattr__(self, "sigma", float(self.sigma))
+        object.__setattr__(self, "alpha", float(self.alpha))
+
+    def same_direction(self, other: DirectionEdit) -> bool:
+        """Same name, rows, vector and σ (α may differ): the same slider."""
+        return (
+            self.name == other.name
+            and self.rows == other.rows
+            and self.sigma == other.sigma
+            and self.vector.shape == other.vector.shape
+            and bool(np.array_equal(self.vector, other.vector))
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, DirectionEdit)
+            and self.same_direction(other)
+            and self.alpha == other.alpha
+            and self.method == other.method
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.rows, self.sigma, self.alpha, self.method, self.vector.tobytes()))
+
+
 @dataclass(frozen=True)
 class Recipe:
-    """A base source plus one RowEdit per w row."""
+    """A base source plus one RowEdit per w row, then moves along directions (applied after the row edits)."""
 
     base: Source
     rows: tuple[RowEdit, ...] = field(default_factory=tuple)
+    directions: tuple[DirectionEdit, ...] = field(default_factory=tuple)
 
     @staticmethod
     def plain(base: Source, num_ws: int) -> Recipe:
@@ -123,7 +177,10 @@ class Recipe:
 
 
 def evaluate_recipe(recipe: Recipe, resolve: Callable[[Source], np.ndarray]) -> np.ndarray:
-    """Recipe -> w+ `[num_ws, w_dim]` float32. `resolve` maps a source to its w (cached by the caller)."""
+    """Recipe -> w+ `[num_ws, w_dim]` float32. `resolve` maps a source to its w (cached by the caller).
+
+    Row edits first, then each direction adds α·σ·d on its rows (LatentError if it does not fit the w).
+    """
     base = np.asarray(resolve(recipe.base), dtype=np.float32)
     if base.shape[0] != recipe.num_ws:
         raise LatentError(f"recipe has {recipe.num_ws} rows but its base w has {base.shape[0]}")
@@ -142,4 +199,13 @@ def evaluate_recipe(recipe: Recipe, resolve: Callable[[Source], np.ndarray]) -> 
         else:
             t = np.float32(edit.weight)
             out[i] = base[i] + t * (src[i] - base[i])
+    for d in recipe.directions:
+        if d.alpha == 0.0:
+            continue  # α = 0 is exactly the identity
+        if d.vector.size != out.shape[1] or d.rows[-1] >= out.shape[0]:
+            raise LatentError(
+                f"direction {d.name!r} acts on rows {list(d.rows)} of a {d.vector.size}-wide w; "
+                f"this recipe's w is {list(out.shape)}: it was made for another network"
+            )
+        out[list(d.rows)] += np.float32(d.alpha * d.sigma) * d.vector
     return out

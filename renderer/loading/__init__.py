@@ -14,7 +14,7 @@ import torch
 from renderer.errors import NetworkLoadError
 from renderer.loading.native import load_native, save_native
 from renderer.loading.official import load_official
-from renderer.loading.sniff import sniff
+from renderer.loading.sniff import is_url, refuse_url, sniff
 from renderer.network import Network
 
 DEMO_NAMES = {"demo": "demo-face", "demo-face": "demo-face", "demo-sprite": "demo-sprite"}
@@ -53,6 +53,7 @@ def load_network(source: str | os.PathLike[str], device: str | torch.device | No
         if device is not None:
             network.G.to(device)
         return network
+    refuse_url(str(source))  # before Path() folds "https://" into "https:/"
     path = Path(source).expanduser()
     if sniff(path) == "safetensors":
         return load_native(path, device=device)
@@ -63,4 +64,4 @@ __all__ = [
     "BUNDLED_NETWORKS",
     "DEFAULT_PORTRAIT_NETWORK",
     "DEFAULT_SPRITE_NETWORK",
-    "DEMO_NAMES", "NetworkLoadError", "load_network", "save_native"]
+    "DEMO_NAMES", "NetworkLoadError", "is_url", "load_network", "save_native"]

@@ -6,8 +6,10 @@ error" helps nobody, "this is a PNG image, not a network file" does.
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from renderer.errors import NetworkLoadError
 
@@ -26,6 +28,31 @@ _MAGIC_NAMES = [
     (b"\x89HDF", "an HDF5 file (for example a Keras model)"),
     (b"%PDF", "a PDF document"),
 ]
+
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")  # any scheme (https, http, s3, gs, ftp, file, ...)
+
+
+def is_url(source: object) -> bool:
+    """True for text that starts like a URL (`scheme://`); a Windows drive path (`C:\\x`) is not one."""
+    return isinstance(source, str) and bool(_URL.match(source.strip()))
+
+
+def refuse_url(source: str) -> None:
+    """Raise NetworkLoadError for a URL given as a network: Castmaker never downloads. No-op for paths."""
+    if not is_url(source):
+        return
+    text = source.strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() == "file":
+        raise NetworkLoadError(
+            f"{text} is a file:// URL: Castmaker reads files by path, so give the path itself: {unquote(parts.path)}"
+        )
+    name = Path(unquote(parts.path)).name or "the network file"
+    raise NetworkLoadError(
+        f"{text} is a URL, and Castmaker never downloads anything (it works offline): download the file "
+        f"yourself (browser, curl -LO or wget), then give the local path of {name}"
+    )
 
 
 def sniff(path: Path) -> str:

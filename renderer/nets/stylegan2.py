@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from renderer.nets.contract import SynthesisStep
 from renderer.nets.mapping import FullyConnectedLayer, MappingNetwork
 from renderer.nets.ops.bias_act import activation_gain, bias_act
+from renderer.nets.ops.half_conv import conv2d_any
 from renderer.nets.ops.upfirdn2d import (
     Padding,
     filter_size,
@@ -57,9 +57,7 @@ def _plain_conv(
     """conv2d (correlation) or its transpose; `flip_weight=False` turns the kernel into a true convolution."""
     if not flip_weight and (w.shape[2] > 1 or w.shape[3] > 1):
         w = w.flip([2, 3])
-    if transpose:
-        return F.conv_transpose2d(x, w, stride=stride, padding=padding, groups=groups)
-    return F.conv2d(x, w, stride=stride, padding=padding, groups=groups)
+    return conv2d_any(x, w, stride=stride, padding=padding, groups=groups, transpose=transpose)
 
 
 def conv2d_resample(

@@ -8,6 +8,7 @@ Public API (the editor, the pipeline and the `project` CLI use these names):
 
 from renderer.projector.losses import LOSS_CHOICES, resolve_loss_name
 from renderer.projector.projector import (
+    DEFAULT_SPACE,
     SPACES,
     ProjectionConfig,
     ProjectionProgress,
@@ -17,6 +18,7 @@ from renderer.projector.projector import (
 from renderer.projector.targets import load_target, prepare_target
 
 __all__ = [
+    "DEFAULT_SPACE",
     "LOSS_CHOICES",
     "SPACES",
     "ProjectionConfig",

@@ -128,13 +128,13 @@ def resolve_loss_name(requested: str, network: Network, vgg_path: str | None) ->
         return "ssim"
     if requested == "lpips" and not vgg_path:
         raise ProjectionError(
-            "loss 'lpips' needs local VGG16 weights: pass --vgg PATH (NVIDIA's vgg16.pt or torchvision's vgg16 .pth); "
-            "nothing is downloaded"
+            "loss 'lpips' needs local VGG16 weights (NVIDIA's vgg16.pt or torchvision's vgg16 .pth; nothing is "
+            "downloaded): give their path (`project --vgg PATH`; \"vgg_path\" in a pipeline config's projection)"
         )
     if requested == "disc" and network.discriminator is None:
         raise ProjectionError(
             f"loss 'disc' needs a discriminator, but {network.name} carries none (only full training snapshots "
-            "with a D do): use --loss ssim, pixel or lpips"
+            "with a D do): use the ssim, pixel or lpips loss (`project --loss`; \"loss\" in a pipeline config's projection)"
         )
     return requested
 
@@ -163,7 +163,7 @@ def build_loss(
             raise
         except Exception as exc:  # noqa: BLE001
             raise ProjectionError(
-                f"the snapshot's discriminator could not be built ({exc}): use --loss ssim or lpips"
+                f"the snapshot's discriminator could not be built ({exc}): use the ssim or lpips loss instead"
             ) from None
         D = D.to(device).eval().requires_grad_(False)
         return DiscriminatorLoss(target, D, c)
@@ -171,7 +171,7 @@ def build_loss(
         from renderer.projector.lpips_vgg import VGG16Features, load_vgg_weights
 
         if not vgg_path:
-            raise ProjectionError("loss 'lpips' needs --vgg PATH")
+            raise ProjectionError("loss 'lpips' needs the path of local VGG16 weights (`project --vgg PATH`)")
         vgg = VGG16Features(load_vgg_weights(vgg_path)).to(device)
         loss = LPIPSLoss(target, vgg)
         if not vgg.has_lpips_weights:

@@ -183,7 +183,7 @@ def read_weight_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], 
     p = Path(path)
     if not p.is_file():
         raise ProjectionError(
-            f"VGG16 weights not found: {p} (give --vgg the path of vgg16.pt or a torchvision vgg16 .pth)"
+            f"VGG16 weights not found: {p} (give the path of NVIDIA's vgg16.pt or a torchvision vgg16 .pth)"
         )
     try:
         if p.suffix.lower() == ".safetensors":

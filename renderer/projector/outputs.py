@@ -9,31 +9,19 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, features
 
+from renderer.fileio import write_bytes_atomic
 from renderer.latents.wfile import save_w
 from renderer.projector.projector import ProjectionResult
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` through a temp file in the same folder, fsync and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """Write `data` to `path` atomically (renderer.fileio: temp file beside it, fsync, os.replace, umask honoured)."""
+    return write_bytes_atomic(path, data)
 
 
 def _pil(image: np.ndarray) -> Image.Image:
@@ -78,11 +66,29 @@ def write_animation(folder: Path, target: np.ndarray, frames: list[np.ndarray], 
     return atomic_write_bytes(path, buf.getvalue())
 
 
+def compare_image(target: np.ndarray, projection: np.ndarray) -> np.ndarray:
+    """Target | projection side by side: uint8 [R, 2R, C] (the projection resized to the target's size if needed)."""
+    t = np.asarray(target, dtype=np.uint8)
+    p = np.asarray(projection, dtype=np.uint8)
+    if t.ndim == 2:
+        t = t[:, :, None]
+    if p.ndim == 2:
+        p = p[:, :, None]
+    if p.shape[2] != t.shape[2]:
+        mode = {1: "L", 3: "RGB", 4: "RGBA"}[t.shape[2]]
+        p = np.asarray(_pil(p).convert(mode), dtype=np.uint8).reshape(p.shape[0], p.shape[1], t.shape[2])
+    if p.shape[:2] != t.shape[:2]:
+        resized = _pil(p).resize((t.shape[1], t.shape[0]), Image.Resampling.LANCZOS)
+        p = np.asarray(resized, dtype=np.uint8).reshape(t.shape[0], t.shape[1], t.shape[2])
+    return np.ascontiguousarray(np.concatenate([t, p], axis=1))
+
+
 OUTPUT_NAMES = (
     "projected_w.npz",
     "projected_w.npy",
     "target.png",
     "proj.png",
+    "compare.png",
     "log.csv",
     "projected_noise.npz",
     "proj.webp",
@@ -109,7 +115,8 @@ def write_projection(
     save_video: bool = False,
     backup: bool = True,
 ) -> dict[str, Path]:
-    """Write projected_w.npz/.npy, target.png, proj.png, log.csv (and the animation); returns name -> path.
+    """Write projected_w.npz/.npy, target.png, proj.png, compare.png (target | projection), log.csv (and the
+    animation); returns name -> path. Every file honours the umask (renderer.fileio).
 
     With `backup`, earlier results in the folder are kept as `*.bak` (see back_up_previous).
     """
@@ -125,6 +132,7 @@ def write_projection(
     }
     if result.image is not None:
         written["proj.png"] = write_png(folder / "proj.png", result.image)
+        written["compare.png"] = write_png(folder / "compare.png", compare_image(target, result.image))
     if result.noise:
         buf = io.BytesIO()
         np.savez(buf, **{k.replace(".", "/"): v for k, v in result.noise.items()})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import warnings
 from pathlib import Path
 
@@ -26,8 +27,24 @@ NEUTRAL_BACKGROUND = (128, 128, 128)
 _HIGH_DEPTH_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 
 
+# How large a target may be. The network needs only img_resolution² pixels, so a large file is decoded
+# reduced: a JPEG through its DCT scaling (draft mode, down to 1/8 per side) at no cost in memory, any
+# other format in full and then shrunk with Image.reduce. The bound is on the pixels actually decoded:
+# MAX_DECODED_PIXELS (Pillow's own refusal point, 2 × Image.MAX_IMAGE_PIXELS's default, about 0.7 GB as
+# RGBA). So any JPEG up to 8 × 8 × that (11.4 gigapixels: every JPEG, whose limit is 65535² = 4.3 gigapixels)
+# is read, and a PNG / WebP / TIFF up to 179 megapixels.
+MAX_DECODED_PIXELS = 178_956_970
+# Image.open's decompression-bomb check is replaced by the bound above while a target opens; the lock
+# keeps two projections (editor worker, CLI) from restoring each other's setting out of order.
+_PIXEL_LIMIT_LOCK = threading.Lock()
+
+
 def load_target(path: str | os.PathLike, network: Network) -> np.ndarray:
-    """Read an image file and return uint8 [R, R, C] for `network` (R = img_resolution, C = img_channels)."""
+    """Read an image file and return uint8 [R, R, C] for `network` (R = img_resolution, C = img_channels).
+
+    Large files are decoded reduced (see MAX_DECODED_PIXELS); ProjectionError says what was wrong with
+    a missing, unreadable, corrupt or too large file.
+    """
     p = Path(path)
     if not p.exists():
         raise ProjectionError(f"target image not found: {p}")
@@ -35,21 +52,52 @@ def load_target(path: str | os.PathLike, network: Network) -> np.ndarray:
         raise ProjectionError(f"target {p} is not a file: give the path of an image (PNG, JPEG, WebP, ...)")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as img:
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the bound is checked below
+            with _PIXEL_LIMIT_LOCK:
+                saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+                try:
+                    img = Image.open(p)
+                finally:
+                    Image.MAX_IMAGE_PIXELS = saved
+            with img:
                 img.seek(0)  # first frame of an animation
-                img.load()
-                img = ImageOps.exif_transpose(img)
-                rgba = _to_rgba8(img)
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+                rgba = _to_rgba8(_decode_reduced(img, p, network.img_resolution))
+    except UnidentifiedImageError as exc:
         raise ProjectionError(
             f"{p.name} is not an image Pillow can read ({exc}): use a PNG, JPEG or WebP file"
         ) from None
-    except (OSError, ValueError, SyntaxError) as exc:
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ProjectionError(
             f"{p.name} could not be decoded ({exc}): the file may be truncated or corrupt"
         ) from None
     return prepare_target(rgba, network.img_resolution, network.img_channels)
+
+
+def _decode_reduced(img: Image.Image, p: Path, resolution: int) -> Image.Image:
+    """Decode `img` no larger than needed: the shorter side stays >= 2 × `resolution` (for a clean resize)."""
+    full_w, full_h = img.size
+    want = 2 * resolution
+    if img.format == "JPEG" and min(full_w, full_h) > want:
+        img.draft(img.mode, (want, want))  # DCT scaling: decodes 1/2, 1/4 or 1/8 per side
+    w, h = img.size
+    if w * h > MAX_DECODED_PIXELS:
+        raise ProjectionError(
+            f"{p.name} is {full_w}×{full_h} ({full_w * full_h / 1e6:.0f} megapixels); Castmaker decodes at most "
+            f"{MAX_DECODED_PIXELS / 1e6:.0f} megapixels of a {img.format or 'non-JPEG'} target (about "
+            f"{MAX_DECODED_PIXELS * 4 / 2**30:.1f} GB of memory), and the network uses only {resolution}×{resolution}: "
+            "scale the image down (or save it as JPEG, which is read reduced) and try again"
+        )
+    img.load()
+    factor = min(w, h) // want
+    if factor >= 2:
+        if img.mode in ("P", "PA"):
+            img = img.convert("RGBA")  # average colours, not palette indices
+        elif img.mode == "1":
+            img = img.convert("L")
+        elif img.mode.startswith("I;16"):
+            img = img.convert("I")
+        img = img.reduce(factor)  # box-average whole pixel blocks; the final resize is Lanczos
+    return ImageOps.exif_transpose(img)
 
 
 def prepare_target(image: np.ndarray, resolution: int, channels: int) -> np.ndarray:

@@ -91,8 +91,10 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config = fast_config(base)
     game = make_project(base / "game", "MZ")
     common = ["generate", "heroine", "0.6", "--config", str(config), "--export", str(game), "--device", "cpu"]
-    first = cli(common + ["--seed", "7", "--count", "2", "--outdir", str(base / "out1")])
-    second = cli(common + ["--seed", "7", "--outdir", str(base / "out2")])
+    with pytest.MonkeyPatch.context() as mp:  # export backups go to the per-user data folder: keep them here
+        mp.setenv("CASTMAKER_DATA_DIR", str(base / "userdata"))
+        first = cli(common + ["--seed", "7", "--count", "2", "--outdir", str(base / "out1")])
+        second = cli(common + ["--seed", "7", "--outdir", str(base / "out2")])
     return {"base": base, "game": game, "first": first, "second": second}
 
 

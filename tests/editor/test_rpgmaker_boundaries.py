@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ALLOWED_THIRD_PARTY = {"numpy", "PIL"}
+ALLOWED_THIRD_PARTY = {"numpy", "PIL", "platformdirs"}  # platformdirs: where backups go (outside the game)
 ALLOWED_PROJECT = ("editor.rpgmaker", "editor.sprites", "renderer.errors", "renderer.fileio")
 
 

@@ -27,6 +27,13 @@ ACTOR_1 = {
 ACTOR_2 = {**ACTOR_1, "id": 2, "name": "Priscilla", "classId": 2, "characterIndex": 7, "battlerName": "Actor1_8"}
 
 
+@pytest.fixture(autouse=True)
+def backups_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Backups go to Castmaker's per-user data folder: keep them under tmp_path, never the user's own."""
+    monkeypatch.setenv("CASTMAKER_DATA_DIR", str(tmp_path / "userdata"))
+    return tmp_path / "userdata" / "backups"
+
+
 def make_project(root: Path, kind: str = "MV") -> Path:
     root.mkdir(parents=True)
     if kind == "MV":
@@ -70,11 +77,15 @@ def test_export_writes_images_and_registers_actor(tmp_path: Path, kind: str) -> 
     assert list(new) == list(ACTOR_FIELDS)
     assert new["characterName"] == "$Heroine" and new["faceName"] == "Heroine" and new["name"] == "Heroine"
     assert new["characterIndex"] == 0 and new["faceIndex"] == 0
-    assert (new["classId"], new["equips"], new["initialLevel"], new["maxLevel"]) == (3, [1, 1, 2, 3, 0], 5, 60)
-    assert new["battlerName"] == "" and new["traits"] == []
-    # a backup of the previous Actors.json is kept outside img/ and data/
+    # RPG Maker's own new actor: class 1, levels 1-99, nothing equipped (one 0 per equip slot), not actor 1's
+    assert (new["classId"], new["equips"], new["initialLevel"], new["maxLevel"]) == (1, [0, 0, 0, 0, 0], 1, 99)
+    assert new["battlerName"] == "" and new["traits"] == [] and report.warnings == []  # front-view: no battler needed
+    # a backup of the previous Actors.json is kept outside the game folder (Deployment would ship it)
     assert len(report.backups) == 1
-    assert report.backups[0].name == "Actors.json" and "castmaker-backups" in report.backups[0].parts
+    assert report.backups[0].name == "Actors.json" and report.backup_dir is not None
+    assert root.resolve() not in report.backups[0].resolve().parents
+    assert report.backups[0].is_relative_to(report.project.backups_dir) and report.backup_dir in report.backups[0].parents
+    assert not any("backup" in p.name for p in root.iterdir())
     assert parse_actors(report.backups[0].read_text(encoding="utf-8"))[1:] == [ACTOR_1, ACTOR_2]
     assert not any(p.name.endswith(".tmp") for p in root.rglob("*"))
 
@@ -111,7 +122,7 @@ def test_overwrite_replaces_files_keeps_backups_and_reuses_actor(tmp_path: Path)
     np.testing.assert_array_equal(decode_png((root / "img/characters/$Heroine.png").read_bytes()), images(5)[0])
     backups = {p.name: p for p in report.backups}
     assert backups["$Heroine.png"].read_bytes() == old_sheet
-    assert "castmaker-backups" in str(backups["$Heroine.png"])
+    assert root.resolve() not in backups["$Heroine.png"].resolve().parents  # kept outside the game folder
 
 
 def test_non_project_folder_is_refused_untouched(tmp_path: Path) -> None:
@@ -137,7 +148,7 @@ def test_malformed_actors_json_is_refused_untouched(tmp_path: Path, text: str) -
     with pytest.raises(ExportError, match="Actors.json"):
         export_character(root, "Heroine", *images())
     assert snapshot(root) == before
-    assert not (root / "castmaker-backups").exists()
+    assert not (root / "castmaker-backups").exists() and not Path(os.environ["CASTMAKER_DATA_DIR"]).exists()
 
 
 def test_bad_names_and_images_are_refused(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import torch
 from safetensors.numpy import load_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.fp16_bound import count_float16_roundings, float16_error_bound  # noqa: E402
 from helpers.official_pickle_writer import (  # noqa: E402
     discriminator_state,
     perturbed,
@@ -100,10 +101,17 @@ def test_stylegan2_ada_runs_fp16_blocks_on_cpu_like_the_official_code(snapshots:
     assert net.arch["init_kwargs"]["fp16_on_cpu"] is True
     assert net.arch["source_repo"] == "NVlabs/stylegan2-ada-pytorch"
     cases = np.load(OFFICIAL / "stylegan2-ada-64" / "cases.npz")
-    with torch.no_grad():
-        img = net.G.synthesis(torch.from_numpy(cases["ws_psi100"][:1]), noise_mode="const").numpy()
-    # the official fp16 image differs from the fp32 one by ~6e-3, so this only passes on the fp16 path
-    assert float(np.abs(img - cases["img_psi100_seed0_noforcefp32"]).max()) < 1e-4
+    ws = torch.from_numpy(cases["ws_psi100"][:1])
+    img, counted = count_float16_roundings(lambda: net.G.synthesis(ws, noise_mode="const"))
+    img = img.numpy()
+    # The official float16 image depends on the CPU that made it (issue 13, section 4), so: float16 ran
+    # (the float32 image is > 1e-3 away), and the result is within the bound derived from float16's
+    # precision of the float32 image, and within twice that of the official float16 one (helpers/fp16_bound.py).
+    assert counted.float16_convolutions == [] and counted.roundings > 0
+    bound = float16_error_bound(counted.roundings, float(np.abs(cases["img_psi100"][:1]).max()))
+    assert float(np.abs(img - cases["img_psi100"][:1]).max()) > 1e-3
+    assert float(np.abs(img - cases["img_psi100"][:1]).max()) < bound
+    assert float(np.abs(img - cases["img_psi100_seed0_noforcefp32"]).max()) < 2 * bound
 
 
 def test_stylegan3_repo_files_do_not_get_the_ada_fp16_option(snapshots: dict[str, Path]) -> None:

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from renderer.nets.ops.half_conv import conv2d_any
+
 Padding = int | Sequence[int]
 Scaling = int | Sequence[int]
 
@@ -120,9 +122,7 @@ def _depthwise(x: torch.Tensor, k: torch.Tensor, stride: tuple[int, int], transp
     """Correlate every channel of x with the 2-D kernel k (or its transposed-conv counterpart)."""
     channels = x.shape[1]
     weight = k[None, None].expand(channels, 1, *k.shape).to(x.dtype)
-    if transpose:
-        return F.conv_transpose2d(x, weight, stride=stride, groups=channels)
-    return F.conv2d(x, weight, stride=stride, groups=channels)
+    return conv2d_any(x, weight, stride=stride, groups=channels, transpose=transpose)
 
 
 def _pad_or_crop(x: torch.Tensor, x0: int, x1: int, y0: int, y1: int) -> torch.Tensor:

@@ -110,9 +110,9 @@ def test_export_panel_writes_what_it_previews(qtbot, window, tmp_path):
     # face 0 is the mix, face 1 the mix with the expression preset: they differ
     assert not np.array_equal(panel.faceset[:144, :144], panel.faceset[:144, 144:288])
     assert "Aria" in panel.result.text()
-    # a new edit invalidates the preview
+    # a new edit invalidates the preview (Export then rebuilds it first: test_export_and_polish.py)
     win.base_controls.seed.setValue(8)
-    assert panel.sheet is None and not panel.export_button.isEnabled()
+    assert panel.sheet is None and not panel.preview_is_current()
 
 
 def test_export_png_native_resolution(qtbot, window, tmp_path):
