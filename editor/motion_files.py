@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from renderer.fileio import png_bytes
+from renderer.fileio import create_temp_beside, png_bytes
 from renderer.latents.motion import MotionCancelled, MotionError
 
 FORMATS = ("gif", "webp", "apng", "mp4", "frames", "strip")
@@ -203,14 +204,13 @@ def write_clip(
 
 def _write_via_temp_file(target: Path, write: Callable[[str], None], should_stop) -> Path:
     """`write(temp_path)` beside `target`, fsync, a last cancel check, then os.replace (temp removed on error)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    fd, tmp = create_temp_beside(target)  # created honouring the umask (never a process-wide os.umask toggle)
     os.close(fd)
     try:
-        write(tmp)
+        write(str(tmp))
         _stop_check(should_stop)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -221,18 +221,27 @@ def _write_via_temp_file(target: Path, write: Callable[[str], None], should_stop
     return target
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _make_temp_dir(target: Path, tag: str) -> Path:
+    """A fresh hidden folder beside `target`, created 0o777 minus the umask (mkdtemp would make it 0700).
+
+    Why not os.umask(0) to read the umask: that changes it for the whole process, so a file another thread
+    (the editor's UI thread) creates at that moment would come out world-writable.
+    """
+    for _ in range(100):
+        tmp = target.parent / f".{target.name}.{tag}{secrets.token_hex(4)}.tmp"
+        try:
+            os.mkdir(tmp, 0o777)
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"could not create a temporary folder beside {target}")
 
 
 def _write_sequence(target: Path, images: list[np.ndarray], should_stop, overwrite: bool) -> Path:
     """frame_0000.png … in a temp folder beside `target`, renamed to `target` when every frame is written."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp = _make_temp_dir(target, "")
     old: Path | None = None
     try:
-        os.chmod(tmp, 0o777 & ~_umask())
         digits = max(4, len(str(len(images) - 1)))
         for i, a in enumerate(images):
             _stop_check(should_stop)

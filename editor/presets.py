@@ -328,6 +328,10 @@ class PresetLibrary:
         meta = _preset_json(preset, npy_name, png_name)
         text = json.dumps(meta, indent=2, ensure_ascii=False).encode("utf-8")
         write_atomic(jp, lambda f: f.write(text))  # the JSON last: a preset is listed only once complete
+        stale = len(preset.directions)  # a replaced preset's extra direction vectors: nothing names them now
+        while (self.folder / _direction_file(slug, stale)).is_file():
+            (self.folder / _direction_file(slug, stale)).unlink()
+            stale += 1
         log.info("saved preset %r to %s", preset.name, jp)
         return replace(preset, path=jp, thumbnail_path=self.folder / png_name if png_name else None)
 

@@ -12,6 +12,8 @@ import argparse
 import time
 from pathlib import Path
 
+from editor.cli.class_option import add_class_argument, check_class_option
+
 ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 
 
@@ -35,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--outdir", default="directions", help="where to write the directions and the sheet")
     p.add_argument("--overwrite", action="store_true", help="replace direction files of the same name")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    add_class_argument(p, "the network")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,23 +55,24 @@ def run(args: argparse.Namespace) -> int:
     if args.samples < 2:
         raise LatentError(f"--samples must be 2 or more, got {args.samples}")
     network = load_network(args.network)
+    check_class_option(args.class_idx, network.c_dim, network.name)  # the contact sheet's base needs a class
     rows = parse_rows(args.rows, network.num_ws) if args.rows else list(range(network.num_ws))
     start = time.perf_counter()
     if args.method == "labels":
         if not args.with_seeds or not args.without_seeds:
             raise LatentError("--method labels needs --with SEEDS and --without SEEDS (a dozen or more each works best)")
         pos, neg = parse_seeds(args.with_seeds), parse_seeds(args.without_seeds)
-        found = [labelled(network, rows, pos, neg, name=args.name or "labelled")]
+        found = [labelled(network, rows, pos, neg, name=args.name or "labelled", class_idx=args.class_idx)]
     elif args.method == "sefa":
         found = sefa(network, rows, args.top)
     else:
-        found = pca(network, rows, args.top, args.samples)
+        found = pca(network, rows, args.top, args.samples)  # every class in turn: directions for the whole network
     seconds = time.perf_counter() - start
     outdir = Path(args.outdir)
     for d in found:
         save_direction(d, outdir, overwrite=args.overwrite)
     engine = Engine(network, device=args.device)
-    base = engine.evaluate(Recipe.plain(SeedSource(args.seed, args.trunc), network.num_ws))
+    base = engine.evaluate(Recipe.plain(SeedSource(args.seed, args.trunc, class_idx=args.class_idx), network.num_ws))
     ws = [base + d.offset(a, network.num_ws) for d in found for a in ALPHAS]
     tiles = engine.render_thumbnails(ws)
     h, w = tiles[0].shape[:2]

@@ -260,6 +260,9 @@ def run_editor(args: argparse.Namespace) -> int:
         window.queue_session(session)
     try:
         if screenshot:
+            from editor.ui.main_window import START_SIZE
+
+            window.resize(*START_SIZE)  # a desktop-sized window whatever (offscreen) screen Qt reports
             window.show()
             out = take_screenshot(window, screenshot)
             sys.stderr.write(f"castmaker: screenshot saved to {out}\n")

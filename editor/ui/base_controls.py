@@ -27,13 +27,13 @@ CUTOFF_HELP = (
     "Truncation cutoff: apply ψ only to rows below this one (the coarse rows: pose and shape stay typical\n"
     "while later rows keep their variety). none = apply ψ to every row"
 )
-SPIN_SEED_MAX = 2**31 - 1
+SPIN_SEED_MAX = 2**31 - 1  # QSpinBox holds a signed 32-bit int; higher seeds come in through sessions
 
 
 def _tip_label(text: str, tip: str) -> QLabel:
     label = QLabel(text)
     label.setToolTip(tip)
-    return label  # QSpinBox holds a signed 32-bit int; higher seeds come in through sessions
+    return label
 
 
 class BaseControls(QGroupBox):

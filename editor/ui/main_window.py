@@ -12,8 +12,8 @@ from collections.abc import Hashable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QPixmap, QUndoStack
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPixmap, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -52,6 +52,9 @@ NETWORK_SUFFIXES = (".pkl", ".safetensors")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 W_SUFFIXES = (".npy", ".npz")
 DEFAULT_SEED = 0
+DOCK_MIN_WIDTH = 340  # px: narrowest a side dock gets; wider panels scroll sideways inside it
+DOCK_START_WIDTH = 420  # px: the docks' width in a new window (the preview gives way first)
+START_SIZE = (1680, 940)  # px: a new window's size, bounded by the screen
 
 
 class MainWindow(QMainWindow):
@@ -84,8 +87,8 @@ class MainWindow(QMainWindow):
         self.interactive = False
         self.setWindowTitle("Castmaker")
         self.setAcceptDrops(True)
-        self.resize(1440, 900)
         self._build_widgets()
+        self.resize(self._start_size())
         self._build_actions()
         self._build_docks()
         self._connect_worker()
@@ -272,9 +275,9 @@ class MainWindow(QMainWindow):
             holder = QScrollArea()  # panels keep their natural size; a short dock scrolls
             holder.setWidgetResizable(True)
             holder.setFrameShape(QScrollArea.Shape.NoFrame)
-            holder.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             holder.setWidget(widget)
-            holder.setMinimumWidth(max(340, widget.minimumSizeHint().width() + 12))
+            # a dock may be narrower than its panel (it then scrolls sideways), so the window fits a 1440-px screen
+            holder.setMinimumWidth(min(DOCK_MIN_WIDTH, widget.minimumSizeHint().width() + 12))
             dock.setWidget(holder)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
             self.view_menu.addAction(dock.toggleViewAction())
@@ -288,8 +291,8 @@ class MainWindow(QMainWindow):
         # export to RPG Maker is the product's purpose: its tab is the one in front (File → Export to RPG Maker… too)
         self.export_dock = next(d for d in docks if d.objectName() == "exportDock")
         self.export_dock.raise_()
-        self.resizeDocks([docks[0]], [340], Qt.Orientation.Horizontal)
         self.docks = docks
+        self._docks_sized = False  # the first show widens the docks (unless a saved layout was restored)
 
     def show_panel(self, panel: QWidget) -> None:
         """Bring the dock holding `panel` to the front."""
@@ -377,6 +380,12 @@ class MainWindow(QMainWindow):
         self.motion_panel.network_changed(info)
         self.directions_panel.network_changed(info)
         self.variations_panel.network_changed(info)
+
+    def _start_size(self) -> QSize:
+        """START_SIZE, within the screen's free area (the docks then open at DOCK_START_WIDTH where room allows)."""
+        screen = QGuiApplication.primaryScreen()
+        size = QSize(*START_SIZE)
+        return size.boundedTo(screen.availableGeometry().size()) if screen is not None else size
 
     def _fit_grid_width(self) -> None:
         """Make the grid's scroll area wide enough for every column (it scrolls vertically only)."""
@@ -799,6 +808,12 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         super().closeEvent(event)
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._docks_sized:  # dock sizes only take once the window has its real size
+            self._docks_sized = True
+            self.resizeDocks([self.docks[0]], [DOCK_START_WIDTH], Qt.Orientation.Horizontal)
+
     def restore_layout(self) -> None:
         geo = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
@@ -806,3 +821,4 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geo)
         if state is not None:
             self.restoreState(state)
+            self._docks_sized = True  # the user's own dock sizes win

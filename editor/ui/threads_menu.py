@@ -3,8 +3,9 @@
 Why: Automatic (every core, with passive waiting) measured best on a shared 2-core machine (see
 renderer/engine/threads.py); a user who wants the machine kept freer for a game editor or a long
 compile picks fewer here. The choice is a preference, not an edit of the recipe, so it is not on the
-undo stack. It applies at once (torch's thread count is process-wide, so the render worker uses it for
-its next task) and at every start; `--threads N` and OMP_NUM_THREADS still win.
+undo stack. It applies at once: on the UI thread and, through a job, on the render worker (torch keeps
+an OpenMP thread count per thread once that thread has run a parallel op), and at every start;
+`--threads N` and OMP_NUM_THREADS still win.
 """
 
 from __future__ import annotations
@@ -74,5 +75,13 @@ def attach_threads_menu(window: QMainWindow) -> ThreadsMenu:
             label.setText(f"CPU ({count} thread{'' if count == 1 else 's'})")
         window.statusBar().showMessage(f"CPU threads: {count}", 5000)
 
+    def apply_on_worker(count: int) -> None:
+        # torch keeps an OpenMP thread count per thread: the one set above on the UI thread does not reach
+        # the render worker, which already ran forward passes, so the worker sets it for itself.
+        worker = getattr(window, "worker", None)
+        if worker is not None:
+            worker.submit_job(f"cpu-threads-{count}", lambda _ctx, n=count: set_threads(n))
+
+    menu.changed.connect(apply_on_worker)
     menu.changed.connect(show)
     return menu

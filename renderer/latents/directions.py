@@ -103,8 +103,26 @@ def _sign_fixed(vectors: np.ndarray) -> np.ndarray:
     return vectors * np.where(signs == 0, 1.0, signs)
 
 
-def mapped_ws(network: Network, seeds: int | list[int] = SIGMA_SEEDS) -> np.ndarray:
-    """float64 [N, w_dim]: w at ψ = 1 of seeds 0..seeds-1 (an int) or of the listed seeds, as the official tools map them."""
+def class_labels(network: Network, count: int, class_idx: int | None = None) -> np.ndarray | None:
+    """float32 [count, c_dim] one-hot labels for `count` mapped seeds, or None on an unconditional network.
+
+    `class_idx` None on a conditional network cycles the classes (seed i gets class i mod c_dim), so sampled w
+    cover every class evenly; a class index gives that class to all. Raises LatentError for a class out of range.
+    """
+    if not network.c_dim:
+        return None
+    if class_idx is not None and not 0 <= class_idx < network.c_dim:
+        raise LatentError(f"class {class_idx} is out of range: {network.name} has classes 0-{network.c_dim - 1}")
+    labels = np.zeros([count, network.c_dim], np.float32)
+    labels[np.arange(count), np.arange(count) % network.c_dim if class_idx is None else class_idx] = 1.0
+    return labels
+
+
+def mapped_ws(network: Network, seeds: int | list[int] = SIGMA_SEEDS, class_idx: int | None = None) -> np.ndarray:
+    """float64 [N, w_dim]: w at ψ = 1 of seeds 0..seeds-1 (an int) or of the listed seeds, as the official tools map them.
+
+    On a class-conditional network each seed gets a one-hot class (see `class_labels`).
+    """
     import torch
 
     from renderer.latents.seeds import z_from_seed
@@ -114,7 +132,8 @@ def mapped_ws(network: Network, seeds: int | list[int] = SIGMA_SEEDS) -> np.ndar
     G = network.G
     device = next(G.parameters()).device
     with torch.no_grad():
-        c = torch.zeros([len(seed_list), network.c_dim], device=device) if network.c_dim else None
+        labels = class_labels(network, len(seed_list), class_idx)
+        c = None if labels is None else torch.from_numpy(labels).to(device)
         w = G.mapping(torch.from_numpy(z).to(device, torch.float32), c, truncation_psi=1.0)[:, 0]
     return w.double().cpu().numpy()
 
@@ -155,10 +174,15 @@ def principal_axes(samples: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarra
     return (s[:k] ** 2) / max(len(x) - 1, 1), _sign_fixed(vt[:k].T)
 
 
-def pca(network: Network, rows: list[int], top: int = 8, samples: int = 5000) -> list[Direction]:
-    """The `top` principal axes of `samples` mapped seeds (the same w feeds every row, so rows only scope them)."""
+def pca(
+    network: Network, rows: list[int], top: int = 8, samples: int = 5000, class_idx: int | None = None
+) -> list[Direction]:
+    """The `top` principal axes of `samples` mapped seeds (the same w feeds every row, so rows only scope them).
+
+    `class_idx`: on a class-conditional network, the class of every sample (None: every class in turn).
+    """
     rows = _check_rows(network, rows)
-    ws = mapped_ws(network, samples)
+    ws = mapped_ws(network, samples, class_idx)
     variances, axes = principal_axes(ws, top)
     return _directions(network, rows, axes, variances, "pca", ws)
 
@@ -185,9 +209,17 @@ def boundary_axis(positive: np.ndarray, negative: np.ndarray, ridge: float = 1e-
 
 
 def labelled(
-    network: Network, rows: list[int], positive_seeds: list[int], negative_seeds: list[int], name: str = "labelled"
+    network: Network,
+    rows: list[int],
+    positive_seeds: list[int],
+    negative_seeds: list[int],
+    name: str = "labelled",
+    class_idx: int | None = None,
 ) -> Direction:
-    """The direction from seeds labelled "has it" (positive) and "lacks it" (negative), on `rows`."""
+    """The direction from seeds labelled "has it" (positive) and "lacks it" (negative), on `rows`.
+
+    `class_idx`: on a class-conditional network, the class the seeds were looked at in (None: class 0).
+    """
     rows = _check_rows(network, rows)
     if set(positive_seeds) & set(negative_seeds):
         raise LatentError(f"seeds {sorted(set(positive_seeds) & set(negative_seeds))} are labelled both ways")
@@ -195,7 +227,9 @@ def labelled(
         raise LatentError(
             f"label at least 2 seeds on each side, got {len(positive_seeds)} with and {len(negative_seeds)} without"
         )
-    pos_ws, neg_ws = mapped_ws(network, list(positive_seeds)), mapped_ws(network, list(negative_seeds))
+    cls = class_idx if class_idx is not None or not network.c_dim else 0
+    pos_ws = mapped_ws(network, list(positive_seeds), cls)
+    neg_ws = mapped_ws(network, list(negative_seeds), cls)
     return labelled_from_ws(network, rows, pos_ws, neg_ws, name)
 
 

@@ -132,6 +132,19 @@ def test_preset_round_trip_with_directions(tmp_path):
     assert lib.get("plain").directions == ()
 
 
+
+def test_replacing_a_preset_leaves_no_stale_direction_files(tmp_path):
+    lib = PresetLibrary(tmp_path)
+    frown = DirectionEdit("frown", (2,), unit(2), sigma=0.4, alpha=-1.0)
+    lib.save(Preset("mood", "f" * 64, "net", [3], BASE_WS[5], directions=(smile(1.0), frown)))
+    assert {p.name for p in tmp_path.glob("mood.d*.npy")} == {"mood.d0.npy", "mood.d1.npy"}
+    lib.save(Preset("mood", "f" * 64, "net", [3], BASE_WS[6], directions=(smile(2.0),)), overwrite=True)
+    assert {p.name for p in tmp_path.glob("mood.d*.npy")} == {"mood.d0.npy"}
+    lib.save(Preset("mood", "f" * 64, "net", [3], BASE_WS[6]), overwrite=True)
+    assert list(tmp_path.glob("mood.d*.npy")) == []
+    lib.delete("mood")
+    assert list(tmp_path.iterdir()) == []
+
 def _direction(fingerprint: str, name: str = "smile", network: str = "net-a") -> Direction:
     return Direction(name, [3, 4], unit(1), 0.5, "labels", 2.0, fingerprint, network)
 

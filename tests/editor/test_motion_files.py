@@ -134,3 +134,28 @@ def test_format_from_suffix() -> None:
     assert format_for_path("a.png", "strip") == "strip"
     with pytest.raises(MotionError, match="don't know how to write a.avi"):
         format_for_path("a.avi")
+
+
+@pytest.mark.parametrize("fmt,name", [("gif", "clip.gif"), ("strip", "strip.png"), ("frames", "frames")])
+def test_clip_files_honour_the_umask_without_changing_it(tmp_path, monkeypatch, fmt: str, name: str) -> None:
+    """Files 0o666 and the PNG-sequence folder 0o777 minus the umask, read without os.umask(0): that call
+    changes the umask of the whole process, so a file the UI thread creates meanwhile would be world-writable."""
+    import os
+
+    old = os.umask(0o027)
+    try:
+
+        def no_umask(_mask):
+            raise AssertionError("os.umask called while writing a clip")
+
+        monkeypatch.setattr(os, "umask", no_umask)
+        out = write_clip(tmp_path / name, frames(3), fps=10, loop=True, fmt=fmt)
+        monkeypatch.undo()
+    finally:
+        os.umask(old)
+    if fmt == "frames":
+        assert out.stat().st_mode & 0o777 == 0o750
+        assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o640}
+    else:
+        assert out.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temp file or folder left beside it

@@ -54,3 +54,25 @@ def test_saved_setting_is_used_at_the_next_start(isolated, restore_threads, monk
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     assert apply_saved_threads() == 3  # the environment wins over the setting
     assert ThreadsMenu(make_settings()).choices[2].isChecked()
+
+
+def test_menu_choice_reaches_the_render_worker_thread(qtbot, window, restore_threads) -> None:
+    """torch keeps an OpenMP thread count per thread: setting it on the UI thread alone leaves the render
+    worker, which has already rendered, on its old count. The worker's own count must follow the menu."""
+    from renderer.engine.threads import usable_cores
+
+    def worker_threads() -> int:
+        with qtbot.waitSignal(window.worker.jobFinished, timeout=60000, check_params_cb=lambda j, _r: j == "probe") as sig:
+            window.worker.submit_job("probe", lambda _ctx: (torch.ones(4) + 1, torch.get_num_threads())[1])
+        return sig.args[1]
+
+    before = worker_threads()  # the worker has run parallel ops: its count is fixed unless it sets it itself
+    want = 2 if before == 1 else 1
+    if want not in window.threads_menu.choices:
+        pytest.skip(f"needs 2 usable cores, has {usable_cores()}")
+    window.threads_menu.choose(want)
+    assert worker_threads() == want
+    window.threads_menu.choose(0)
+    from renderer.engine.threads import default_threads
+
+    assert worker_threads() == default_threads()
