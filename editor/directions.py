@@ -13,10 +13,12 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from editor.presets import data_dir
 from renderer.errors import LatentError
 from renderer.latents import DirectionEdit, Recipe
-from renderer.latents.directions import Direction, _slug, load_direction, save_direction
+from renderer.latents.directions import Direction, direction_slug, load_direction, save_direction
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +28,31 @@ ALPHA_MIN, ALPHA_MAX = -3.0, 3.0  # slider range, in σ
 # ----------------------------------------------------------------------------- recipe edits
 
 
-def find_direction(recipe: Recipe, direction: DirectionEdit) -> int:
-    """Index of the recipe's entry for the same direction (any α), or -1."""
+def direction_key(direction: DirectionEdit | Direction) -> tuple[tuple[int, ...], float, bytes]:
+    """A direction's stable identity: its rows (sorted), σ and float32 vector bytes, never its name.
+
+    Why not the name: the user renames directions, and an undo can bring back a recipe entry under the name it
+    had before, so the panel's sliders and the recipe's entries are matched by what the direction moves.
+    Two directions with one key are the same move (their α would add up), so a recipe holds one entry per key.
+    """
+    rows = tuple(sorted(set(int(r) for r in direction.rows)))
+    return rows, float(direction.sigma), np.asarray(direction.vector, dtype=np.float32).tobytes()
+
+
+def find_direction(recipe: Recipe, direction: DirectionEdit | Direction) -> int:
+    """Index of the recipe's entry for the same direction (same `direction_key`; any name and α), or -1."""
+    key = direction_key(direction)
     for i, d in enumerate(recipe.directions):
-        if d.same_direction(direction):
+        if direction_key(d) == key:
             return i
     return -1
 
 
-def direction_alpha(recipe: Recipe, direction: DirectionEdit) -> float:
-    """Where `direction`'s slider stands in `recipe` (0 when the recipe does not use it)."""
-    i = find_direction(recipe, direction)
-    return recipe.directions[i].alpha if i >= 0 else 0.0
+def direction_alpha(recipe: Recipe, direction: DirectionEdit | Direction) -> float:
+    """Where `direction`'s slider stands in `recipe`, in σ: the sum of the α of its entries (what the recipe moves;
+    several only when moves were stacked, e.g. a child of a child), 0 when the recipe does not use it."""
+    key = direction_key(direction)
+    return float(sum(d.alpha for d in recipe.directions if direction_key(d) == key))
 
 
 def set_direction_alpha(recipe: Recipe, direction: DirectionEdit, alpha: float) -> Recipe:
@@ -52,15 +67,26 @@ def set_direction_alpha(recipe: Recipe, direction: DirectionEdit, alpha: float) 
         raise LatentError(
             f"direction {direction.name!r} acts on rows up to {direction.rows[-1]}; this recipe has rows 0-{recipe.num_ws - 1}"
         )
-    entries = list(recipe.directions)
+    # one entry per direction: the first one's place is kept, stacked duplicates (same key) are folded into it
+    key = direction_key(direction)
     i = find_direction(recipe, direction)
-    if alpha == 0.0:
-        if i >= 0:
-            del entries[i]
-    elif i >= 0:
-        entries[i] = replace(entries[i], alpha=alpha)
-    else:
-        entries.append(replace(direction, alpha=alpha))
+    entries = [d for d in recipe.directions if direction_key(d) != key]
+    if alpha != 0.0:
+        entries.insert(i if i >= 0 else len(entries), replace(direction, alpha=alpha))  # the slider's name comes along
+    return replace(recipe, directions=tuple(entries))
+
+
+def rename_direction(recipe: Recipe, direction: DirectionEdit | Direction, name: str) -> Recipe:
+    """Recipe whose entry for `direction` (matched by `direction_key`) is called `name`; unchanged if unused.
+
+    Raises LatentError for a name without letters or digits (it could not be saved as a file).
+    """
+    direction_slug(name)
+    i = find_direction(recipe, direction)
+    if i < 0 or recipe.directions[i].name == name:
+        return recipe
+    entries = list(recipe.directions)
+    entries[i] = replace(entries[i], name=name)
     return replace(recipe, directions=tuple(entries))
 
 
@@ -135,7 +161,7 @@ class DirectionLibrary:
 
     def delete(self, name: str) -> None:
         """Remove a saved direction's files (JSON first, so a half-deleted direction is never listed)."""
-        slug = _slug(name)
+        slug = direction_slug(name)
         json_path, npy_path = self.folder / f"{slug}.json", self.folder / f"{slug}.npy"
         if not json_path.is_file():
             raise LatentError(f"no saved direction named {name!r} in {self.folder}")
@@ -145,10 +171,11 @@ class DirectionLibrary:
 
     def rename(self, d: Direction, new_name: str) -> Direction:
         """Save `d` as `new_name` and delete its old files; refuses to clobber another saved direction."""
-        if _slug(new_name) != _slug(d.name) and (self.folder / f"{_slug(new_name)}.json").exists():
+        old_slug, new_slug = direction_slug(d.name), direction_slug(new_name)
+        if new_slug != old_slug and (self.folder / f"{new_slug}.json").exists():
             raise LatentError(f"cannot rename {d.name!r} to {new_name!r}: a direction with that name is saved already")
         renamed = replace(d, name=new_name)
         self.save(renamed, overwrite=True)
-        if _slug(new_name) != _slug(d.name) and (self.folder / f"{_slug(d.name)}.json").exists():
+        if new_slug != old_slug and (self.folder / f"{old_slug}.json").exists():
             self.delete(d.name)
         return renamed

@@ -108,10 +108,7 @@ def check_keys(clip: Clip) -> None:
 
 def w_center(engine: Any) -> np.ndarray | None:
     """The network's w_avg `[w_dim]` float32 (centre of spherical interpolation), or None if it has none."""
-    w_avg = getattr(getattr(engine.network.G, "mapping", None), "w_avg", None)
-    if w_avg is None:
-        return None
-    return np.asarray(w_avg.detach().float().cpu().numpy(), dtype=np.float32)
+    return engine.w_avg()
 
 
 def key_ws(engine: Any, clip: Clip) -> list[np.ndarray]:
@@ -230,7 +227,7 @@ def session_keys(paths: Sequence[str | os.PathLike], fingerprint: str, network_l
             raise MotionError(
                 f"key {name} was saved with another network (fingerprint {data.fingerprint[:12]}…, "
                 f"{data.network_source}); the loaded network is {network_label} (fingerprint {fingerprint[:12]}…): "
-                "make every key on the network you animate"
+                f"animate on {data.network_source}, or make every key again on {network_label}"
             )
         keys.append(Keyframe(data.recipe, label=Path(name).stem.replace(".castmaker-session", "")))
     return keys

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from renderer.fileio import create_temp_beside, png_bytes
+from renderer.fileio import create_temp_beside, existing_mode, png_bytes
 from renderer.latents.motion import MotionCancelled, MotionError
 
 FORMATS = ("gif", "webp", "apng", "mp4", "frames", "strip")
@@ -238,14 +238,25 @@ def _make_temp_dir(target: Path, tag: str) -> Path:
 
 
 def _write_sequence(target: Path, images: list[np.ndarray], should_stop, overwrite: bool) -> Path:
-    """frame_0000.png … in a temp folder beside `target`, renamed to `target` when every frame is written."""
+    """frame_0000.png … in a temp folder beside `target`, renamed to `target` when every frame is written.
+
+    Overwriting keeps permissions like renderer.fileio's atomic writers: the folder takes the old folder's mode,
+    each frame the mode of the old frame of that name (new ones honour the umask).
+    """
     tmp = _make_temp_dir(target, "")
     old: Path | None = None
     try:
+        folder_mode = existing_mode(target) if target.is_dir() else None
         digits = max(4, len(str(len(images) - 1)))
         for i, a in enumerate(images):
             _stop_check(should_stop)
-            (tmp / f"frame_{i:0{digits}d}.png").write_bytes(png_bytes(a, MotionError))
+            name = f"frame_{i:0{digits}d}.png"
+            (tmp / name).write_bytes(png_bytes(a, MotionError))
+            frame_mode = existing_mode(target / name) if folder_mode is not None else None
+            if frame_mode is not None:
+                os.chmod(tmp / name, frame_mode)
+        if folder_mode is not None:  # last: a read-only old folder must not stop the frames being written
+            os.chmod(tmp, folder_mode)
         _stop_check(should_stop)
         if target.exists():  # overwrite was allowed (checked before): move the old one aside first
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))

@@ -17,6 +17,7 @@ with; informational (the w already carries it), absent when there is none or the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -117,6 +118,22 @@ def validate_preset(p: Preset) -> None:
         raise PresetError(
             f"preset {p.name!r} has no network fingerprint: it cannot say which network it fits"
         )
+
+
+def preset_content_key(p: Preset) -> str:
+    """A hex SHA-256 of everything applying `p` reads (name, network, rows, w, mode, weight, directions, class).
+
+    Two presets with equal keys give the same recipe, so a preview built with one is current for the other; a
+    preset re-saved under the same name with another w, rows or mode gets another key.
+    """
+    h = hashlib.sha256()
+    w = np.ascontiguousarray(p.w, dtype=np.float32)
+    head = [p.name, p.fingerprint, list(p.rows), p.mode, float(p.weight), p.class_idx, list(w.shape)]
+    h.update(json.dumps(head).encode("utf-8") + w.tobytes())
+    for d in p.directions:
+        h.update(json.dumps([d.name, list(d.rows), d.sigma, d.alpha, d.method]).encode("utf-8"))
+        h.update(np.ascontiguousarray(d.vector, dtype=np.float32).tobytes())
+    return h.hexdigest()
 
 
 def _direction_file(slug: str, i: int) -> str:

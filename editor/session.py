@@ -175,6 +175,10 @@ def load_session(path: str | os.PathLike) -> SessionData:
     if not p.is_file():
         raise SessionError(f"session file not found: {p}")
     try:
+        with open(p, "rb") as f:
+            head = f.read(6)
+        if not head.startswith((b"PK", b"\x93NUMPY")):  # numpy would call anything else "pickled data"
+            raise SessionError(f"{p.name} is not a readable session file: save one in the editor (File ▸ Save session…)")
         with np.load(p, allow_pickle=False) as data:
             if not hasattr(data, "files"):
                 raise SessionError(f"{p.name} is a single array, not a Castmaker session (.npz)")

@@ -14,9 +14,12 @@ Crossbreed: recipe A and recipe B combined band by band: every combination of "t
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import product
+from typing import Any
 
 import numpy as np
 
@@ -182,3 +185,55 @@ def crossbreed_grid(
         from_b = [band for band, p in zip(BANDS, pick, strict=True) if p == "B"]
         out.append((" ".join(pick), crossbreed(a, b, from_b, resolve, b_label)))
     return out
+
+
+# ----------------------------------------------------------------------------- per-network statistics (cached)
+# What the children grid needs from the network is found once per network and kept here, keyed by the
+# network's fingerprint (never attached to the Engine or a widget). These two functions call the renderer
+# (torch) lazily, on the render worker's thread; everything above stays pure numpy.
+
+_STATS_LIMIT = 8  # networks' statistics kept (a few KB each for the small networks, w_dim² floats for w_cov)
+_stats: OrderedDict[tuple, object] = OrderedDict()
+_stats_lock = threading.Lock()
+
+
+def _cached(key: tuple, compute: Callable[[], object]) -> object:
+    with _stats_lock:
+        if key in _stats:
+            _stats.move_to_end(key)
+            return _stats[key]
+    value = compute()  # outside the lock: a slow first computation never blocks other networks' look-ups
+    with _stats_lock:
+        _stats[key] = value
+        while len(_stats) > _STATS_LIMIT:
+            _stats.popitem(last=False)
+    return value
+
+
+def clear_network_stats() -> None:
+    """Forget every cached per-network statistic (tests; a network whose weights were changed in place)."""
+    with _stats_lock:
+        _stats.clear()
+
+
+def w_covariance(network: Any, seeds: int = 2000) -> np.ndarray:
+    """float64 [w_dim, w_dim]: the covariance of w mapped from seeds 0..seeds-1 at ψ = 1 (the spread of W that
+    'jitter' children are shaped by). Cached per network fingerprint and seed count."""
+    def compute() -> np.ndarray:
+        from renderer.latents.directions import mapped_ws
+
+        return np.cov(mapped_ws(network, seeds).T)
+
+    return _cached(("w_cov", network.fingerprint, int(seeds)), compute)  # type: ignore[return-value]
+
+
+def band_sefa_directions(network: Any, per_band: int = 3) -> dict[str, list[DirectionEdit]]:
+    """Per band ('coarse' / 'middle' / 'fine', bands without rows left out): its top `per_band` SeFa directions
+    as recipe entries (α 0), for 'directions' children. Cached per network fingerprint and count."""
+    def compute() -> dict[str, list[DirectionEdit]]:
+        from renderer.latents.directions import mapped_ws, sefa
+
+        rows, ws = band_rows(network.num_ws), mapped_ws(network)
+        return {b: [d.as_edit() for d in sefa(network, rows[b], per_band, ws=ws)] for b in BANDS if rows[b]}
+
+    return _cached(("band_sefa", network.fingerprint, int(per_band)), compute)  # type: ignore[return-value]

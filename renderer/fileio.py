@@ -18,6 +18,17 @@ from typing import BinaryIO
 import numpy as np
 
 
+def existing_mode(path: str | os.PathLike) -> int | None:
+    """The permission bits (`st_mode & 0o777`) of an existing file or folder at `path`, or None if there is none.
+
+    What a replacement must get so that replacing a file (or folder) keeps who may read it.
+    """
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        return None
+
+
 def create_temp_beside(path: str | os.PathLike) -> tuple[int, Path]:
     """Create a fresh hidden temp file in `path`'s folder; return (open write fd, temp path).
 
@@ -28,10 +39,7 @@ def create_temp_beside(path: str | os.PathLike) -> tuple[int, Path]:
     Raises OSError if the folder cannot be written.
     """
     p = Path(path)
-    try:
-        keep_mode: int | None = p.stat().st_mode & 0o777
-    except OSError:
-        keep_mode = None
+    keep_mode = existing_mode(p)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
         tmp = p.parent / f".{p.name}.{secrets.token_hex(4)}.tmp"

@@ -20,13 +20,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from editor.cli.class_option import add_class_argument, check_class_option
 from renderer.latents.motion import EASINGS, INTERPOLATIONS, MotionError, MotionOptions
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("animate", help="animate between recipe keyframes (sessions) or seeds: GIF/WebP/APNG/MP4/PNGs")
     p.add_argument("--network", default="cast-portrait", help="network file, cast-portrait / cast-sprite, or demo-face / demo-sprite")
-    p.add_argument("--keys", nargs="+", default=None, metavar="SESSION", help="keyframes: 2 or more .castmaker-session files")
+    p.add_argument("--keys", nargs="+", default=None, metavar="SESSION", help="keyframes: 2 or more .castmaker-session files (the editor's File ▸ Save session…)")
     p.add_argument("--seeds", default=None, help="seed tour: seeds visited in order, e.g. 0,5,9")
     p.add_argument("--rows", default=None, help="seed tour: rows the seeds replace, e.g. 8-15 (others stay the base's)")
     p.add_argument("--base", default="0", help="seed tour: base seed or a .castmaker-session (default seed 0)")
@@ -46,6 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bench", action="store_true", help="print frames/s batched vs one at a time and size per format")
     p.add_argument("--repeats", type=int, default=3, help="--bench: timed runs per mode (median is reported)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    add_class_argument(p, "the network (seed tour: the seeds' and a base seed's class)")
 
 
 def _delays(text: str) -> tuple[float, float, float]:
@@ -59,7 +61,7 @@ def _delays(text: str) -> tuple[float, float, float]:
 
 
 def _check_arguments(args: argparse.Namespace) -> tuple[MotionOptions, str | None]:
-    from editor.motion_files import check_mp4_encoder, format_for_path
+    from editor.motion_files import FORMAT_SUFFIX, SUFFIX_FORMATS, check_mp4_encoder, format_for_path
     from renderer.latents import parse_seeds
 
     if args.keys is None and args.seeds is None:
@@ -67,6 +69,8 @@ def _check_arguments(args: argparse.Namespace) -> tuple[MotionOptions, str | Non
     if args.keys is not None and args.seeds is not None:
         raise MotionError("give either --keys or --seeds, not both")
     if args.keys is not None:
+        if args.class_idx is not None:
+            raise MotionError("--class applies to seed tours (--seeds); session keys keep the classes they were saved with")
         if len(args.keys) < 2:
             raise MotionError("--keys needs at least 2 session files")
         for k in args.keys:
@@ -77,6 +81,8 @@ def _check_arguments(args: argparse.Namespace) -> tuple[MotionOptions, str | Non
             raise MotionError("--seeds needs --rows (the rows the seeds replace, e.g. 8-15)")
         if len(parse_seeds(args.seeds)) < 2:
             raise MotionError("--seeds needs at least 2 seeds, e.g. 0,5,9")
+        if not str(args.base).isdigit() and not Path(args.base).is_file():
+            raise MotionError(f"--base {args.base}: give a seed number or an existing .castmaker-session file")
     if not math.isfinite(args.seconds) or args.seconds <= 0:
         raise MotionError(f"--seconds must be a positive number, got {args.seconds}")
     if args.scale < 1:
@@ -91,6 +97,10 @@ def _check_arguments(args: argparse.Namespace) -> tuple[MotionOptions, str | Non
         raise MotionError("give --out FILE (.gif .webp .png .mp4, or a folder for PNGs), or --bench")
     if args.out is not None:
         fmt = format_for_path(args.out, args.format)
+        named = SUFFIX_FORMATS.get(Path(args.out).suffix.lower())
+        if named is not None and named != fmt and (fmt, named) != ("strip", "apng"):  # a WebP called .gif, ...
+            raise MotionError(f"--format {fmt} does not match the name {Path(args.out).name}: "
+                              f"end it with {FORMAT_SUFFIX[fmt] or 'no suffix (a folder)'}, or leave --format out")  # fmt: skip
         if fmt == "mp4":
             check_mp4_encoder()
         if Path(args.out).exists() and not args.force:
@@ -105,12 +115,14 @@ def _keys(args: argparse.Namespace, network, engine) -> list:
     label = f"{network.name}"
     if args.keys is not None:
         return session_keys(args.keys, network.fingerprint, label)
+    check_class_option(args.class_idx, network.c_dim, network.name)  # the seeds draw this class
     base_text = str(args.base)
     if base_text.isdigit():
-        base = Recipe.plain(SeedSource(int(base_text), psi=args.trunc), network.num_ws)
+        base = Recipe.plain(SeedSource(int(base_text), psi=args.trunc, class_idx=args.class_idx), network.num_ws)
     else:
         base = session_keys([base_text], network.fingerprint, label)[0].recipe
-    return seed_tour_keys(base, parse_seeds(args.seeds), parse_rows(args.rows, network.num_ws), psi=args.trunc)
+    rows = parse_rows(args.rows, network.num_ws)
+    return seed_tour_keys(base, parse_seeds(args.seeds), rows, psi=args.trunc, class_idx=args.class_idx)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -145,8 +157,10 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     out = write_clip(args.out, frames, options.fps, options.loop, fmt, scale=args.scale, overwrite=args.force)
     h, w = frames[0].shape[:2]
+    gif_cs = max(1, round(100 / options.fps))  # GIF stores each frame's duration in 1/100 s
+    plays = f" (GIF keeps 1/100 s: plays at {100 / gif_cs:.3g} fps)" if fmt == "gif" and 100 / gif_cs != options.fps else ""
     print(
-        f"wrote {out} ({fmt}, {len(frames)} frames of {w * args.scale}×{h * args.scale} at {options.fps:g} fps"
+        f"wrote {out} ({fmt}, {len(frames)} frames of {w * args.scale}×{h * args.scale} at {options.fps:g} fps{plays}"
         f"{', looping' if options.loop and fmt in ('gif', 'webp', 'apng') else ''}; rendered at {len(frames) / render_s:.1f} frames/s on {engine.device_name})"
     )
     return 0

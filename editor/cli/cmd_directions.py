@@ -48,12 +48,15 @@ def run(args: argparse.Namespace) -> int:
     from renderer.errors import LatentError
     from renderer.fileio import save_png
     from renderer.latents import Recipe, SeedSource, parse_rows, parse_seeds
-    from renderer.latents.directions import labelled, pca, save_direction, sefa
+    from renderer.latents.directions import direction_slug, labelled, pca, save_direction, sefa
 
     if not 1 <= args.top <= 64:
         raise LatentError(f"--top must be 1-64, got {args.top}")
     if args.samples < 2:
         raise LatentError(f"--samples must be 2 or more, got {args.samples}")
+    if args.method != "labels" and (args.with_seeds or args.without_seeds or args.name):
+        raise LatentError(f"--with, --without and --name belong to --method labels (this run is --method {args.method}): "
+                          "add --method labels, or leave them out")  # fmt: skip
     network = load_network(args.network)
     check_class_option(args.class_idx, network.c_dim, network.name)  # the contact sheet's base needs a class
     rows = parse_rows(args.rows, network.num_ws) if args.rows else list(range(network.num_ws))
@@ -69,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
         found = pca(network, rows, args.top, args.samples)  # every class in turn: directions for the whole network
     seconds = time.perf_counter() - start
     outdir = Path(args.outdir)
+    taken = [outdir / f"{direction_slug(d.name)}{ext}" for d in found for ext in (".json", ".npy")]
+    taken = [p for p in taken if p.exists()]
+    if taken and not args.overwrite:  # checked for all before writing any: no half-replaced set
+        raise LatentError(f"{taken[0]} already exists: choose another --outdir (or --name) or add --overwrite to replace it")
     for d in found:
         save_direction(d, outdir, overwrite=args.overwrite)
     engine = Engine(network, device=args.device)
@@ -84,6 +91,13 @@ def run(args: argparse.Namespace) -> int:
     save_png(sheet_path, sheet if sheet.shape[2] != 1 else sheet[..., 0])
     for d in found:
         print(f"{d.name}: strength {d.strength:.4g}, σ {d.sigma:.4f}, rows {d.rows[0]}-{d.rows[-1]}")
-    print(f"found {len(found)} {args.method} directions in {seconds:.2f} s; wrote {outdir}/ and {sheet_path} "
-          f"(rows: directions; columns: {', '.join(f'{a:+g}σ' for a in ALPHAS)})")
+    kind = "labelled" if args.method == "labels" else args.method
+    names = ", ".join(direction_slug(d.name) for d in found)
+    print(f"found {len(found)} {kind} direction{'s' if len(found) != 1 else ''} in {seconds:.2f} s; "
+          f"wrote {names} (.json + .npy each) to {outdir}/ and the contact sheet {sheet_path} "
+          f"(seed {args.seed}; rows: directions; columns: {', '.join(f'{a:+g}σ' for a in ALPHAS)})")
+    first = outdir / f"{direction_slug(found[0].name)}.json"
+    cls = "" if args.class_idx is None else f" --class {args.class_idx}"
+    print(f"move along one: `python main.py render --network {args.network} --seeds {args.seed} --trunc {args.trunc:g}"
+          f"{cls} --direction {first} --alpha 2`")
     return 0

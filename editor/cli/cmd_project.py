@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("project", help="project an image into w-space")
     p.add_argument("--network", default="cast-portrait", help="network file, cast-portrait / cast-sprite, or demo-face / demo-sprite")
     p.add_argument("--target", required=True, help="target image file")
-    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--steps", type=int, default=1000, help="optimisation steps (default 1000; Ctrl+C keeps the best so far)")
     p.add_argument(
         "--space",
         choices=["w", "wplus"],
@@ -34,8 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="local VGG16 weights for LPIPS (NVIDIA TorchScript or torchvision state dict)",
     )
     add_class_argument(p)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--outdir", default="out/projection")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the optimisation")
+    p.add_argument("--outdir", default="out/projection", help="where the results go (default out/projection; the previous results there are kept as *.bak.*)")
     p.add_argument("--save-video", action="store_true", help="also write an animation of the optimisation")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     p.add_argument(
@@ -123,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"best PSNR {result.best_psnr:.2f} dB at step {result.best_step} ({result.elapsed_s:.1f} s)")
     for path in written.values():
         print(f"wrote {path}")
+    if "projected_w.npz" in written:
+        print(f"render it: `python main.py render --network {args.network} --w {written['projected_w.npz']}`")
     if args.save_video and not any(n.startswith("proj.") and n != "proj.png" for n in written):
         print("no animation written: no preview frames were collected")
     if result.noise:

@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mix-weight", type=float, default=1.0, help="1 = replace rows, <1 = blend towards the mix seed")
     p.add_argument("--w", default=None, help="render this w file (.npy/.npz) instead of seeds")
     p.add_argument("--direction", default=None, metavar="FILE", help="a direction .json (see `directions`) to move along")
-    p.add_argument("--alpha", type=float, default=1.0, help="--direction: how far, in units of its σ (e.g. -3 to 3)")
+    p.add_argument("--alpha", type=float, default=None, help="--direction: how far, in units of its σ (e.g. -3 to 3; default 1)")
     p.add_argument("--outdir", default="out", help="output folder")
     p.add_argument("--save-w", action="store_true", help="also write seed%%04d.npy with each image's w")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
@@ -67,6 +67,12 @@ def _check_arguments(args: argparse.Namespace) -> tuple[list[int] | None, float]
         raise LatentError("--mix-weight must be a finite number (1 = replace rows, 0.5 = halfway)")
     if args.w is not None and not Path(args.w).is_file():
         raise LatentError(f"w file not found: {args.w}")
+    if args.alpha is not None and args.direction is None:
+        raise LatentError("--alpha says how far to move along --direction FILE: add --direction, or leave --alpha out")
+    if args.alpha is None:
+        args.alpha = 1.0
+    elif not math.isfinite(args.alpha):
+        raise LatentError("--alpha must be a finite number of σ, e.g. -3 to 3")
     return seeds, psi
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon
@@ -38,6 +38,10 @@ from editor.directions import (
     ALPHA_MIN,
     DirectionLibrary,
     direction_alpha,
+    direction_key,
+    find_direction,
+    remove_direction,
+    rename_direction,
     rows_touched,
     set_direction_alpha,
     user_directions_folder,
@@ -46,7 +50,7 @@ from editor.document import NetworkInfo, describe_rows
 from editor.ui.qt_images import thumbnail_pixmap
 from renderer.errors import CastmakerError
 from renderer.latents import Recipe, SeedSource
-from renderer.latents.directions import Direction
+from renderer.latents.directions import Direction, direction_slug
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +141,9 @@ class DirectionsPanel(QWidget):
         self.window = window
         self.info: NetworkInfo | None = None
         self.library: DirectionLibrary | None = None
-        self.directions: list[Direction] = []
+        self.directions: list[Direction] = []  # the user's list
+        self.shown: list[Direction] = []  # the rows: the list plus the recipe's other entries
+        self._known: dict[tuple, Direction] = {}  # every direction listed on this network, by direction_key
         self.rows_widgets: list[DirectionRow] = []
         self.pending: dict[str, str] = {}  # job id -> kind
         self.strip_images: list[list] = []
@@ -232,6 +238,7 @@ class DirectionsPanel(QWidget):
         """A new network: saved directions of this network are listed, label seeds re-rendered."""
         self.info = info
         self.library = DirectionLibrary(user_directions_folder(info.fingerprint), info.fingerprint, info.name)
+        self._known = {}
         found, problems = self.library.list()
         self.set_directions(found)
         self.status.setText("; ".join(problems) if problems else f"{len(found)} saved directions for {info.name}.")
@@ -338,12 +345,12 @@ class DirectionsPanel(QWidget):
     def request_strips(self) -> None:
         """Render every listed direction's strip for the current recipe (one batched job)."""
         recipe = self.window.recipe
-        if recipe is None or not self.directions:
+        if recipe is None or not self.shown:
             return
         for job_id, kind in list(self.pending.items()):
             if kind == "strips":  # an older strip is stale: drop it if it has not started
                 self.window.worker.cancel_job(job_id)
-        self._submit("strips", strips_job(recipe, list(self.directions)))
+        self._submit("strips", strips_job(recipe, list(self.shown)))
 
     def _on_finished(self, job_id: str, result) -> None:
         kind = self.pending.pop(job_id, None)
@@ -373,24 +380,57 @@ class DirectionsPanel(QWidget):
         self.window.show_error(message)
 
     # ------------------------------------------------------------------ the list
+    # The recipe is the truth: a row's slider shows the recipe's entry with the same `direction_key` (rows, σ,
+    # vector; never the name), and every recipe entry has a row, so an undo that brings back a renamed or
+    # deleted direction's move brings back a slider standing where the recipe moves. `self.directions` is the
+    # user's list (discovered, labelled, loaded, saved); `self.shown` adds the recipe's other entries to it.
+
     def add_directions(self, new: list[Direction]) -> None:
-        """Add directions to the list (a same-named one is replaced)."""
-        names = {d.name for d in new}
-        self.set_directions([d for d in self.directions if d.name not in names] + list(new))
+        """Add directions to the list (a same-named one, or the same direction under another name, is replaced)."""
+        names, keys = {d.name for d in new}, {direction_key(d) for d in new}
+        self.set_directions([d for d in self.directions if d.name not in names and direction_key(d) not in keys] + list(new))
 
     def set_directions(self, directions: list[Direction]) -> None:
-        for row in self.rows_widgets:
-            self.list_box.removeWidget(row.box)
-            row.box.deleteLater()
-        self.rows_widgets = []
+        """Replace the user's list; the rows are rebuilt for it plus the recipe's other entries."""
         self.directions = list(directions)
-        self.strip_images = []
         for d in self.directions:
-            self.rows_widgets.append(self._build_row(d))
-            self.list_box.addWidget(self.rows_widgets[-1].box)
-        self.empty_label.setVisible(not self.directions)
+            self._known[direction_key(d)] = d
+        self._rebuild(self._visible(self.window.recipe))
         self.sync(self.window.recipe)
         self._strip_timer.start()
+
+    def _listed(self, d: Direction) -> bool:
+        key = direction_key(d)
+        return any(direction_key(x) == key for x in self.directions)
+
+    def _visible(self, recipe: Recipe | None) -> list[Direction]:
+        """The listed directions, then each recipe entry no listed direction matches (as a Direction)."""
+        out = list(self.directions)
+        keys = {direction_key(d) for d in out}
+        for entry in recipe.directions if recipe is not None else ():
+            key = direction_key(entry)
+            if key in keys:
+                continue
+            keys.add(key)
+            known = self._known.get(key)
+            if known is not None:
+                out.append(replace(known, name=entry.name))
+            elif self.info is not None:
+                out.append(Direction.from_edit(entry, self.info.fingerprint, self.info.name))
+        return out
+
+    def _rebuild(self, shown: list[Direction]) -> None:
+        for row in self.rows_widgets:
+            self.list_box.removeWidget(row.box)
+            row.box.hide()  # until deleted (next event loop turn) it must not paint over the new rows
+            row.box.deleteLater()
+        self.rows_widgets = []
+        self.shown = list(shown)
+        self.strip_images = []
+        for d in self.shown:
+            self.rows_widgets.append(self._build_row(d))
+            self.list_box.addWidget(self.rows_widgets[-1].box)
+        self.empty_label.setVisible(not self.shown)
 
     def _build_row(self, d: Direction) -> DirectionRow:
         box = QFrame()
@@ -444,14 +484,17 @@ class DirectionsPanel(QWidget):
         self._retitle(row)
         return row
 
-    def _retitle(self, row: DirectionRow) -> None:
+    def _retitle(self, row: DirectionRow, recipe_name: str | None = None) -> None:
         d = row.direction
-        row.title.setText(f"<b>{d.name}</b> · {d.method} · {describe_rows(d.rows)}")
+        also = f" (in the recipe as {recipe_name})" if recipe_name and recipe_name != d.name else ""
+        row.title.setText(f"<b>{d.name}</b>{also} · {d.method} · {describe_rows(d.rows)}")
         row.title.setToolTip(f"σ {d.sigma:.4f}, strength {d.strength:.4g}, network {d.network_name}")
 
     def row_of(self, d: Direction) -> DirectionRow:
+        """The row showing `d` (matched by `direction_key`, so a renamed copy finds it too); KeyError if none."""
+        key = direction_key(d)
         for row in self.rows_widgets:
-            if row.direction is d:
+            if direction_key(row.direction) == key:
                 return row
         raise KeyError(d.name)
 
@@ -461,11 +504,15 @@ class DirectionsPanel(QWidget):
 
     def _slider_moved(self, d: Direction, value: int) -> None:
         row = self.row_of(d)
+        d = row.direction
         alpha = value / SLIDER_SCALE
         row.value.setText(f"{alpha:+.2f}σ")
         if not row.slider.isSliderDown():
             self._gesture += 1  # keyboard / wheel steps are separate undo steps
-        self.set_alpha(d, alpha, merge_key=("direction", d.name, self._gesture))
+        if not self._listed(d):  # a row the recipe brought back (undo of a delete): touching it keeps it listed
+            self.directions.append(d)
+            self._known[direction_key(d)] = d
+        self.set_alpha(d, alpha, merge_key=("direction", direction_key(d), self._gesture))
 
     def set_alpha(self, d: Direction, alpha: float, merge_key=None) -> None:
         """The undoable recipe edit of one slider."""
@@ -479,7 +526,8 @@ class DirectionsPanel(QWidget):
             self.rename(d, name)
 
     def rename(self, d: Direction, name: str) -> None:
-        """Rename a listed direction (and its saved files, if it was saved); a move the recipe makes along it follows."""
+        """Rename a listed direction (and its saved files, if it was saved); the recipe's entry for it is renamed
+        by one undoable edit. Undoing that edit gives the entry its old name back; its slider stays on this row."""
         name = name.strip()
         if not name or name == d.name:
             return
@@ -487,21 +535,21 @@ class DirectionsPanel(QWidget):
             if self.library is not None and (self.library.folder / f"{_slug_or_empty(d.name)}.json").is_file():
                 renamed = self.library.rename(d, name)
             else:
-                from dataclasses import replace
-
-                _slug_checked(name)
+                direction_slug(name)
                 renamed = replace(d, name=name)
         except CastmakerError as exc:
             self.window.show_error(str(exc))
             return
+        key = direction_key(d)
+        self._known[key] = renamed
+        listed = [renamed if direction_key(x) == key else x for x in self.directions]
+        if not self._listed(d):
+            listed.append(renamed)
+        self.directions = listed
         recipe = self.window.recipe
-        alpha = direction_alpha(recipe, d.as_edit()) if recipe is not None else 0.0
-        if alpha:  # the recipe's move follows the new name (one undoable edit)
-            self.window._edit(
-                lambda r: set_direction_alpha(set_direction_alpha(r, d.as_edit(), 0.0), renamed.as_edit(), alpha),
-                f"rename direction {d.name} → {name}",
-            )
-        self.set_directions([renamed if x is d else x for x in self.directions])
+        if recipe is not None and find_direction(recipe, d) >= 0:
+            self.window._edit(lambda r: rename_direction(r, renamed, name), f"rename direction {d.name} → {name}")
+        self.set_directions(self.directions)
         self.status.setText(f"Renamed {d.name!r} to {name!r}.")
 
     def save(self, d: Direction, overwrite: bool = True) -> None:
@@ -515,16 +563,19 @@ class DirectionsPanel(QWidget):
         self.status.setText(f"Saved {d.name!r} to {path}.")
 
     def delete(self, d: Direction) -> None:
-        """Remove from the list (and its saved files, if any); the recipe's use of it goes too (undoable)."""
+        """Remove from the list (and its saved files, if any); the recipe's use of it goes too, as one undoable
+        edit: undoing it brings the direction's row back with its slider where the recipe moves it."""
         if self.library is not None and (self.library.folder / f"{_slug_or_empty(d.name)}.json").is_file():
             try:
                 self.library.delete(d.name)
             except CastmakerError as exc:
                 self.window.show_error(str(exc))
                 return
-        if self.window.recipe is not None and direction_alpha(self.window.recipe, d.as_edit()) != 0:
-            self.set_alpha(d, 0.0)
-        self.set_directions([x for x in self.directions if x is not d])
+        key = direction_key(d)
+        self.directions = [x for x in self.directions if direction_key(x) != key]
+        if self.window.recipe is not None and find_direction(self.window.recipe, d) >= 0:
+            self.window._edit(lambda r: remove_direction(r, d.as_edit()), f"delete direction {d.name}")
+        self.set_directions(self.directions)
         self.status.setText(f"Deleted {d.name!r}.")
 
     def choose_file_to_load(self) -> None:
@@ -552,13 +603,20 @@ class DirectionsPanel(QWidget):
         self._strip_timer.start()
 
     def sync(self, recipe: Recipe | None) -> None:
-        """Sliders show the recipe's α for each listed direction (no edits); the grid marks touched rows."""
+        """Rows and sliders show the recipe (no edits): every entry has a row, each slider its entry's α;
+        the grid marks touched rows."""
+        visible = self._visible(recipe)
+        if {direction_key(d) for d in visible} != {direction_key(d) for d in self.shown}:
+            self._rebuild(visible)
         for row in self.rows_widgets:
-            alpha = direction_alpha(recipe, row.direction.as_edit()) if recipe is not None else 0.0
+            i = find_direction(recipe, row.direction) if recipe is not None else -1
+            entry = recipe.directions[i] if recipe is not None and i >= 0 else None
+            alpha = direction_alpha(recipe, row.direction) if recipe is not None else 0.0
             row.slider.blockSignals(True)
             row.slider.setValue(int(round(alpha * SLIDER_SCALE)))
             row.slider.blockSignals(False)
             row.value.setText(f"{alpha:+.2f}σ")
+            self._retitle(row, entry.name if entry is not None else None)
         self._mark_rows(None)
 
     def _mark_rows(self, hovered: Direction | None) -> None:
@@ -576,12 +634,6 @@ class DirectionsPanel(QWidget):
 
 def _slug_or_empty(name: str) -> str:
     try:
-        return _slug_checked(name)
+        return direction_slug(name)
     except CastmakerError:
         return ""
-
-
-def _slug_checked(name: str) -> str:
-    from renderer.latents.directions import _slug
-
-    return _slug(name)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor.document import NetworkInfo
+from editor.presets import preset_content_key
 from editor.ui.qt_images import to_qimage
 
 log = logging.getLogger(__name__)
@@ -297,12 +298,13 @@ class ExportPanel(QWidget):
     def settings_key(self) -> tuple:
         """What the images depend on: compared with the preview's own to know whether it is current.
 
-        The recipe is held by identity (recipes are immutable values; every edit makes a new one).
+        The recipe is held by identity (recipes are immutable values; every edit makes a new one); each ticked
+        preset by its content, so one re-saved under the same name with other rows or w makes the preview stale.
         """
         return (
             id(self.window.recipe),
             self.window.recipe,
-            tuple(p.name for p in self.checked_presets()),
+            tuple((p.name, preset_content_key(p)) for p in self.checked_presets()),
             self.walk_sheet.isChecked(),
             self.cell.value(),
             None if self.info is None else self.info.fingerprint,

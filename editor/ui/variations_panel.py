@@ -31,7 +31,14 @@ from PySide6.QtWidgets import (
 
 from editor.document import NetworkInfo
 from editor.ui.qt_images import thumbnail_pixmap
-from editor.variations import BANDS, VariationSettings, band_rows, crossbreed_grid, make_children
+from editor.variations import (
+    BANDS,
+    VariationSettings,
+    band_sefa_directions,
+    crossbreed_grid,
+    make_children,
+    w_covariance,
+)
 from renderer.errors import CastmakerError
 from renderer.latents import Recipe
 
@@ -48,25 +55,12 @@ def children_job(recipe: Recipe, settings: VariationSettings):
     """Job: the children of `recipe` and their thumbnails (one batched render). Returns (recipes, images)."""
 
     def run(ctx):
-        import numpy as np
-
-        from renderer.latents.directions import mapped_ws, sefa
-
         net = ctx.engine.network
         if settings.kind == "jitter":
-            cache = getattr(ctx.engine, "_castmaker_w_cov", None)
-            if cache is None or cache[0] != net.fingerprint:
-                cache = (net.fingerprint, np.cov(mapped_ws(net, COV_SEEDS).T))
-                ctx.engine._castmaker_w_cov = cache  # the spread of W, per network: mapped once
-            children = make_children(recipe, settings, w_cov=cache[1])
+            children = make_children(recipe, settings, w_cov=w_covariance(net, COV_SEEDS))
         else:
-            cache = getattr(ctx.engine, "_castmaker_band_sefa", None)
-            if cache is None or cache[0] != net.fingerprint:
-                rows, ws = band_rows(net.num_ws), mapped_ws(net)
-                found = {b: [d.as_edit() for d in sefa(net, rows[b], DIRECTIONS_PER_BAND, ws=ws)] for b in BANDS if rows[b]}
-                cache = (net.fingerprint, found)
-                ctx.engine._castmaker_band_sefa = cache  # per network: found once
-            dirs = {b: d for b, d in cache[1].items() if settings.strengths[BANDS.index(b)] > 0}
+            found = band_sefa_directions(net, DIRECTIONS_PER_BAND)
+            dirs = {b: d for b, d in found.items() if settings.strengths[BANDS.index(b)] > 0}
             children = make_children(recipe, settings, band_directions=dirs)
         ws = [ctx.engine.evaluate(c) for c in children]
         images = []

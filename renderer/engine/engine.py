@@ -192,6 +192,16 @@ class Engine:
         """The synthesis steps (name, row, size, channels) in execution order."""
         return list(self._steps)
 
+    def w_avg(self) -> np.ndarray | None:
+        """The mapping's tracked average w, float32 [w_dim] (a copy), or None for a generator without one.
+
+        The centre truncation pulls towards and spherical interpolation turns about.
+        """
+        w_avg = getattr(getattr(self.G, "mapping", None), "w_avg", None)
+        if w_avg is None:
+            return None
+        return w_avg.detach().to("cpu", torch.float32).numpy().copy()
+
     def first_step_for_row(self, row: int) -> int:
         """First step whose state depends on `row` or a later row: where an edit of rows >= row resumes."""
         for s in range(len(self._steps) + 1):

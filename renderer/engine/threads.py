@@ -14,7 +14,9 @@ and `python main.py --threads N bench --ui`, N = 1 and 2):
 
 Precedence, highest first: `--threads N` on the command line, the OMP_NUM_THREADS environment variable
 (the user's own setting for every OpenMP program), the editor's "CPU threads" setting, the default.
-torch's thread count is process-wide (worker threads see it too).
+torch's thread count is per thread once a thread has run a parallel op (OpenMP keeps it per thread):
+set_threads acts on the calling thread and on threads that have not run one yet, so a long-lived
+worker thread (the editor's RenderWorker) must set it itself (editor/ui/threads_menu.py does).
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def resolve_threads(requested: int | None = None, setting: int | None = None, le
 
 
 def set_threads(count: int) -> int:
-    """Set torch's intra-op thread count (process-wide); returns the previous count."""
+    """Set torch's intra-op thread count for this thread (and threads not yet started); returns the previous count."""
     count = int(check_threads(count) or 1)
     before = torch.get_num_threads()
     if count != before:

@@ -248,7 +248,12 @@ def labelled_from_ws(
 # ----------------------------------------------------------------------------- files
 
 
-def _slug(name: str) -> str:
+def direction_slug(name: str) -> str:
+    """The file stem of a direction named `name`: lower-case letters and digits joined by '-', at most 64 chars.
+
+    `<slug>.json` + `<slug>.npy` are its files, so two names with one slug ("Smile", "smile!") share them.
+    Raises LatentError for a name with no letters or digits.
+    """
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64]
     if not slug:
         raise LatentError(f"direction name {name!r} has no letters or digits to make a file name from")
@@ -259,7 +264,7 @@ def save_direction(d: Direction, folder: str | os.PathLike, overwrite: bool = Fa
     """Write `<slug>.npy` then `<slug>.json` (each atomic); refuses to replace a file unless `overwrite`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    slug = _slug(d.name)
+    slug = direction_slug(d.name)
     json_path, npy_path = folder / f"{slug}.json", folder / f"{slug}.npy"
     if not overwrite and (json_path.exists() or npy_path.exists()):
         raise LatentError(f"{json_path} exists: choose another name or allow overwriting")
@@ -282,9 +287,19 @@ def save_direction(d: Direction, folder: str | os.PathLike, overwrite: bool = Fa
 def load_direction(path: str | os.PathLike, network: Network | None = None) -> Direction:
     """Read a direction; LatentError if unreadable, malformed, or made for another network than `network`."""
     path = Path(path)
+    if not path.is_file():
+        raise LatentError(f"direction file not found: {path}: give a .json written by `python main.py directions`")
+    if path.suffix.lower() == ".npy":
+        raise LatentError(f"{path} is a direction's vector: give its .json ({path.with_suffix('.json').name}), "
+                          "which names the rows and σ")  # fmt: skip
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
-        if meta.get("format") != DIRECTION_FORMAT:
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise LatentError(f"{path} is not a direction file: give a .json written by `python main.py directions`") from None
+    except OSError as exc:
+        raise LatentError(f"{path} is not a readable direction file ({exc})") from None
+    try:
+        if not isinstance(meta, dict) or meta.get("format") != DIRECTION_FORMAT:
             raise ValueError("not a Castmaker direction file")
         vector = np.load(path.with_name(meta["vector"]), allow_pickle=False).astype(np.float32).reshape(-1)
         d = Direction(

@@ -48,5 +48,5 @@ def parse_rows(text: str, num_ws: int) -> list[int]:
     rows = _parse_ranges(text, "row")
     for r in rows:
         if not 0 <= r < num_ws:
-            raise LatentError(f"row {r} is out of range: this network has rows 0-{num_ws - 1}")
+            raise LatentError(f"rows {text}: row {r} is out of range: this network has rows 0-{num_ws - 1}")
     return sorted(set(rows))

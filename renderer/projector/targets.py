@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import warnings
 from pathlib import Path
 
@@ -34,9 +33,31 @@ _HIGH_DEPTH_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 # RGBA). So any JPEG up to 8 × 8 × that (11.4 gigapixels: every JPEG, whose limit is 65535² = 4.3 gigapixels)
 # is read, and a PNG / WebP / TIFF up to 179 megapixels.
 MAX_DECODED_PIXELS = 178_956_970
-# Image.open's decompression-bomb check is replaced by the bound above while a target opens; the lock
-# keeps two projections (editor worker, CLI) from restoring each other's setting out of order.
-_PIXEL_LIMIT_LOCK = threading.Lock()
+# Pillow's decompression-bomb check is never switched off (Image.MAX_IMAGE_PIXELS is a process-wide setting: while
+# it is None every other thread's Image.open runs unchecked, and Pillow 13 has no per-call limit). Instead a JPEG
+# is opened through Pillow's own JPEG factory, which Image.open would call for it, minus the size check; it is
+# decoded reduced and bounded by MAX_DECODED_PIXELS. Every other format goes through Image.open with the check
+# in force, which refuses beyond 2 × Image.MAX_IMAGE_PIXELS: the same number as MAX_DECODED_PIXELS by default.
+_JPEG_MAGIC = b"\xff\xd8\xff"  # SOI + the first marker: what Pillow's JPEG plugin accepts
+
+
+def _open_image(p: Path) -> Image.Image:
+    """`p` opened lazily (header only): a JPEG / MPO without Image.open's bomb check (the caller bounds what it
+    decodes), any other format through Image.open, which raises DecompressionBombError beyond Pillow's limit.
+
+    Raises OSError, SyntaxError (not a JPEG after all), UnidentifiedImageError, DecompressionBombError.
+    """
+    with open(p, "rb") as f:
+        magic = f.read(len(_JPEG_MAGIC))
+    if magic == _JPEG_MAGIC:
+        from PIL import JpegImagePlugin
+
+        return JpegImagePlugin.jpeg_factory(str(p))  # a path: the image owns (and closes) its file
+    with warnings.catch_warnings():
+        # Pillow warns between MAX_IMAGE_PIXELS and twice that; such a file is read and bounded below, so the
+        # warning would only alarm. (This changes which warnings print, never Pillow's refusal.)
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(p)
 
 
 def load_target(path: str | os.PathLike, network: Network) -> np.ndarray:
@@ -51,22 +72,20 @@ def load_target(path: str | os.PathLike, network: Network) -> np.ndarray:
     if not p.is_file():
         raise ProjectionError(f"target {p} is not a file: give the path of an image (PNG, JPEG, WebP, ...)")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the bound is checked below
-            with _PIXEL_LIMIT_LOCK:
-                saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-                try:
-                    img = Image.open(p)
-                finally:
-                    Image.MAX_IMAGE_PIXELS = saved
-            with img:
-                img.seek(0)  # first frame of an animation
-                rgba = _to_rgba8(_decode_reduced(img, p, network.img_resolution))
+        with _open_image(p) as img:
+            img.seek(0)  # first frame of an animation
+            rgba = _to_rgba8(_decode_reduced(img, p, network.img_resolution))
     except UnidentifiedImageError as exc:
         raise ProjectionError(
             f"{p.name} is not an image Pillow can read ({exc}): use a PNG, JPEG or WebP file"
         ) from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise ProjectionError(
+            f"{p.name} is too large to decode safely ({exc}); Castmaker decodes at most "
+            f"{MAX_DECODED_PIXELS / 1e6:.0f} megapixels of a non-JPEG target: scale the image down "
+            "(or save it as JPEG, which is read reduced) and try again"
+        ) from None
+    except (OSError, ValueError, SyntaxError) as exc:
         raise ProjectionError(
             f"{p.name} could not be decoded ({exc}): the file may be truncated or corrupt"
         ) from None
@@ -77,7 +96,7 @@ def _decode_reduced(img: Image.Image, p: Path, resolution: int) -> Image.Image:
     """Decode `img` no larger than needed: the shorter side stays >= 2 × `resolution` (for a clean resize)."""
     full_w, full_h = img.size
     want = 2 * resolution
-    if img.format == "JPEG" and min(full_w, full_h) > want:
+    if img.format in ("JPEG", "MPO") and min(full_w, full_h) > want:  # MPO: a camera's multi-picture JPEG
         img.draft(img.mode, (want, want))  # DCT scaling: decodes 1/2, 1/4 or 1/8 per side
     w, h = img.size
     if w * h > MAX_DECODED_PIXELS:

@@ -135,3 +135,30 @@ def test_mp4_without_encoder_fails_with_one_clear_line(nets, keys, tmp_path) -> 
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "imageio-ffmpeg" in lines[0] and "pip install" in lines[0], proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_seed_tour_on_a_conditional_network_takes_class(tmp_path, capsys) -> None:
+    """A seed tour on a class-conditional network draws the seeds (and a base seed) of `--class K`; without
+    it the error names --class, which animate has; --class with session keys is refused before any work."""
+    from tests.helpers.conditional import save_tiny_conditional
+
+    net_path = save_tiny_conditional(tmp_path / "cond.safetensors")
+    base = ["animate", "--network", str(net_path), "--seeds", "0,1", "--rows", "2-3", "--seconds", "0.5",
+            "--fps", "4", "--format", "strip", "--device", "cpu"]  # fmt: skip
+    assert cli(base + ["--out", str(tmp_path / "none.png")]) == 2
+    err = capsys.readouterr().err
+    assert "give a class with --class K (0-2)" in err and err.count("\n") == 1, err
+    assert cli(base + ["--out", str(tmp_path / "c1.png"), "--class", "1"]) == 0
+    assert cli(base + ["--out", str(tmp_path / "c2.png"), "--class", "2"]) == 0
+    strip1 = np.asarray(Image.open(tmp_path / "c1.png"))
+    engine = Engine(load_network(str(net_path)), "cpu")
+    first = Recipe.plain(SeedSource(0, psi=0.7, class_idx=1), engine.num_ws)
+    first = first.with_rows([2, 3], RowEdit(SeedSource(0, psi=0.7, class_idx=1), "replace"))
+    np.testing.assert_array_equal(strip1[:, :16], engine.render(first).image)  # frame 0 is key 0, class 1
+    assert strip1.tobytes() != np.asarray(Image.open(tmp_path / "c2.png")).tobytes()
+    assert cli(base + ["--out", str(tmp_path / "c9.png"), "--class", "9"]) == 2
+    assert "out of range" in capsys.readouterr().err
+    keys = ["animate", "--network", str(net_path), "--keys", str(tmp_path / "c1.png"), str(tmp_path / "c2.png"),
+            "--class", "1", "--out", str(tmp_path / "k.gif")]  # fmt: skip
+    assert cli(keys) == 2 and "--class applies to seed tours" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c1.png", "c2.png", "cond.safetensors"]

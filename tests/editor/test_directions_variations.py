@@ -241,3 +241,59 @@ def test_pipeline_character_record_keeps_direction_moves(tmp_path):
     # a recipe without moves is recorded exactly as before (no "directions" key, no extra files)
     plain = SourceTable()
     assert "directions" not in plain.recipe(mixed_recipe()) and plain.files() == {}
+
+
+def test_recipe_entries_are_matched_by_what_they_move_not_by_name():
+    """A renamed direction (same rows, σ, vector) is the same slider: it finds, moves and renames the one entry."""
+    from editor.directions import direction_key, find_direction, rename_direction
+
+    r = set_direction_alpha(mixed_recipe(), smile(), 1.0)
+    grin = DirectionEdit("grin", (4, 3), unit(1), sigma=0.5, method="labels")  # rows in another order
+    assert direction_key(grin) == direction_key(smile()) and find_direction(r, grin) == 0
+    assert direction_alpha(r, grin) == 1.0
+    moved = set_direction_alpha(r, grin, 2.0)
+    assert [(d.name, d.alpha) for d in moved.directions] == [("grin", 2.0)]  # moved, never stacked
+    renamed = rename_direction(r, smile(), "beam")
+    assert [(d.name, d.alpha) for d in renamed.directions] == [("beam", 1.0)]
+    np.testing.assert_array_equal(evaluate_recipe(renamed, resolve), evaluate_recipe(r, resolve))
+    assert rename_direction(mixed_recipe(), smile(), "beam") == mixed_recipe()  # unused: unchanged
+    other = DirectionEdit("smile", (3, 4), unit(2), sigma=0.5)
+    assert find_direction(r, other) == -1  # another vector under the same name is another direction
+    with pytest.raises(LatentError, match="no letters or digits"):
+        rename_direction(r, smile(), "!!")
+
+
+def test_direction_slug_is_public_and_no_editor_module_imports_a_private_renderer_name():
+    import ast
+    from pathlib import Path
+
+    from renderer.latents.directions import direction_slug
+
+    assert direction_slug("Big Smile!") == "big-smile" and direction_slug("x" * 80) == "x" * 64
+    assert direction_slug.__doc__ and "LatentError" in direction_slug.__doc__
+    with pytest.raises(LatentError, match="no letters or digits"):
+        direction_slug("?!")
+    root = Path(__file__).resolve().parents[2]
+    private = []
+    for path in sorted((root / "editor").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("renderer"):
+                private += [f"{path.relative_to(root)}: {a.name}" for a in node.names if a.name.startswith("_")]
+    assert private == []
+
+
+def test_stacked_moves_along_one_direction_show_as_one_slider_and_fold_when_moved():
+    """A child of a child may hold two entries for one direction: the slider is their sum (what the recipe moves),
+    and moving it leaves one entry, in the first one's place."""
+    from dataclasses import replace
+
+    other = DirectionEdit("sefa-0", (0, 1, 2), unit(4), 1.25, alpha=-1.0)
+    base = mixed_recipe()
+    stacked = replace(base, directions=(smile(1.0), other, smile(0.5)))
+    assert direction_alpha(stacked, smile()) == 1.5
+    moved = set_direction_alpha(stacked, smile(), 2.0)
+    assert [(d.name, d.alpha) for d in moved.directions] == [("smile", 2.0), ("sefa-0", -1.0)]
+    np.testing.assert_allclose(
+        evaluate_recipe(set_direction_alpha(stacked, smile(), 1.5), resolve), evaluate_recipe(stacked, resolve), atol=1e-6
+    )
+    assert set_direction_alpha(stacked, smile(), 0.0).directions == (other,)

@@ -159,3 +159,28 @@ def test_clip_files_honour_the_umask_without_changing_it(tmp_path, monkeypatch, 
     else:
         assert out.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no temp file or folder left beside it
+
+
+@pytest.mark.parametrize("fmt,name", [("gif", "clip.gif"), ("strip", "strip.png"), ("frames", "frames")])
+def test_overwriting_a_clip_keeps_the_old_files_permissions(tmp_path, fmt: str, name: str) -> None:
+    """Like renderer.fileio's atomic writers: a replaced file keeps its mode; a replaced PNG-sequence folder keeps
+    the folder's mode and each replaced frame its own (a frame that is new honours the umask)."""
+    import os
+
+    out = write_clip(tmp_path / name, frames(2), fps=10, loop=True, fmt=fmt)
+    if fmt == "frames":
+        os.chmod(out / "frame_0000.png", 0o600)
+        os.chmod(out / "frame_0001.png", 0o640)
+        os.chmod(out, 0o700)
+    else:
+        os.chmod(out, 0o600)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    out = write_clip(tmp_path / name, frames(3), fps=10, loop=True, fmt=fmt, overwrite=True)
+    if fmt == "frames":
+        assert out.stat().st_mode & 0o777 == 0o700
+        modes = {p.name: p.stat().st_mode & 0o777 for p in out.iterdir()}
+        assert modes == {"frame_0000.png": 0o600, "frame_0001.png": 0o640, "frame_0002.png": 0o666 & ~umask}
+    else:
+        assert out.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == [name]

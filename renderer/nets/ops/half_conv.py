@@ -13,8 +13,10 @@ section 4), about as far as float16 is from float32 (6.3e-3).
 Here every float16 convolution on the CPU is computed in float32 from the (exactly representable)
 float16 operands and rounded to float16 once, at the point where the official code stores the
 convolution's float16 output. That is what oneDNN and CUDA do, and it no longer depends on which
-kernel the CPU gets. What remains CPU-dependent is float32 summation order, which can move a result
-that lies within about 1e-7 (relative) of a float16 rounding boundary by one float16 ulp.
+kernel the CPU gets. What remains CPU-dependent is float32 summation order: a k-term float32 sum is
+within k * 2**-24 * sum|terms| of the exact one, so an output whose exact value lies that close to a
+float16 rounding midpoint ("a tie") may round the other way (0.1-0.3 % of a 576-term convolution's
+outputs; tests/renderer/test_half_conv.py checks and counts them).
 """
 
 from __future__ import annotations

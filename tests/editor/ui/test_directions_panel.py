@@ -134,3 +134,52 @@ def test_children_grid_adopt_undo_and_crossbreed_with_itself(qtbot, window):
     qtbot.waitUntil(lambda: len(panel.cross_buttons) == 8, timeout=60000)
     assert all(r == start for _, r in panel.crosses)
     assert [b.text() for b in panel.cross_buttons][:2] == ["A A A", "A A B"]
+
+
+def test_rename_and_delete_undo_keep_sliders_and_recipe_one_move(qtbot, window, reference):
+    """Move, rename, undo, move again, undo, redo, delete, undo, redo: after each step every recipe entry has
+    one slider standing at its α, and the recipe moves along each direction once (never a second, stacked move)."""
+    win, panel = window, window.directions_panel
+    settle(qtbot, win, panel)
+    plain = win.recipe
+    panel.top.setValue(1)
+    panel.discover_button.click()
+    qtbot.waitUntil(lambda: len(panel.directions) == 1, timeout=60000)
+    d = panel.directions[0]
+    old = d.name
+
+    def state():
+        return [(e.name, e.alpha) for e in win.recipe.directions], [r.slider.value() for r in panel.rows_widgets]
+
+    def moved_once(alpha):  # the recipe's w is the plain one moved α·σ·d on the direction's rows, once
+        diff = reference.evaluate(win.recipe) - reference.evaluate(plain)
+        want = np.zeros_like(diff)
+        want[d.rows] = np.float32(alpha * d.sigma) * d.vector
+        np.testing.assert_allclose(diff, want, atol=1e-5)
+
+    panel.rows_widgets[0].slider.setValue(100)
+    panel.rename(d, "Squash")
+    assert state() == ([("Squash", 1.0)], [100])
+    win.undo_stack.undo()  # the rename: the entry has its old name again, and its slider still shows it
+    assert state() == ([(old, 1.0)], [100])
+    assert "in the recipe as" in panel.rows_widgets[0].title.text()
+    panel.rows_widgets[0].slider.setValue(150)  # moves the same entry: no second move is stacked
+    assert state() == ([("Squash", 1.5)], [150])
+    moved_once(1.5)
+    win.undo_stack.undo()
+    assert state() == ([(old, 1.0)], [100])
+    moved_once(1.0)
+    win.undo_stack.redo()
+    assert state() == ([("Squash", 1.5)], [150])
+
+    panel.rows_widgets[0].delete.click()
+    assert win.recipe == plain and panel.directions == [] and state() == ([], [])
+    win.undo_stack.undo()  # the recipe moves along it again: its row is back, slider where the recipe is
+    assert state() == ([("Squash", 1.5)], [150]) and panel.shown[0].name == "Squash"
+    moved_once(1.5)
+    win.undo_stack.redo()
+    assert win.recipe == plain and state() == ([], [])
+    win.undo_stack.undo()
+    panel.rows_widgets[0].slider.setValue(-50)  # touching the restored row keeps it listed, even at 0
+    panel.rows_widgets[0].slider.setValue(0)
+    assert win.recipe == plain and len(panel.directions) == 1 and state() == ([], [0])

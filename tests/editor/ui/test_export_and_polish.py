@@ -263,3 +263,30 @@ def test_a_long_status_line_is_readable_in_full_as_a_tooltip(window, tmp_path):
     assert win.statusBar().toolTip() == long_line
     assert "dimLabel" == win.grid_hint.objectName() and win.export_panel.folder.placeholderText() == "MV/MZ project folder"
     assert "project folder" in win.export_panel.folder.toolTip()
+
+
+def test_a_preset_resaved_under_the_same_name_makes_the_preview_stale(qtbot, window):
+    """The preview remembers each ticked preset's content, not just its name: 'grin' saved again with other rows
+    and w is another expression, so the preview built with the old one is no longer current."""
+    from editor.presets import Preset, preset_content_key, user_library
+
+    win, panel = window, window.export_panel
+    settle(qtbot, win)
+    save_presets(win, ["grin"])
+    panel.walk_sheet.setChecked(False)
+    panel.expressions.item(0).setCheckState(Qt.CheckState.Checked)
+    panel.build_preview()
+    qtbot.waitUntil(lambda: panel.sheet is not None, timeout=60000)
+    assert panel.preview_is_current()
+    old = win.preset_panel.presets[0][0]
+    new = Preset(name="grin", fingerprint=win.info.fingerprint, network_name="tiny", rows=[4, 5],
+                 w=np.full((6, 16), -2.0, np.float32))  # fmt: skip
+    user_library(win.info.fingerprint).save(new, overwrite=True)
+    listed, _ = user_library(win.info.fingerprint).list()
+    # the preset list holds the re-saved one (as a reload does) while the tick and the preview stay
+    win.preset_panel.presets = [(p, False) for p in listed]
+    assert [p.name for p in panel.checked_presets()] == ["grin"]
+    assert preset_content_key(panel.checked_presets()[0]) != preset_content_key(old)
+    assert not panel.preview_is_current()
+    win.preset_panel.presets = [(old, False)]  # the same content again: current again
+    assert panel.preview_is_current()
