@@ -26,7 +26,12 @@ from renderer.latents.motion import EASINGS, INTERPOLATIONS, MotionError, Motion
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("animate", help="animate between recipe keyframes (sessions) or seeds: GIF/WebP/APNG/MP4/PNGs")
-    p.add_argument("--network", default="cast-portrait", help="network file, cast-portrait / cast-sprite, or demo-face / demo-sprite")
+    p.add_argument(
+        "--network",
+        default=None,
+        help="network file, cast-portrait / cast-sprite, or demo-face / demo-sprite (default: the first key "
+        "session's network, else cast-portrait)",
+    )
     p.add_argument("--keys", nargs="+", default=None, metavar="SESSION", help="keyframes: 2 or more .castmaker-session files (the editor's File ▸ Save session…)")
     p.add_argument("--seeds", default=None, help="seed tour: seeds visited in order, e.g. 0,5,9")
     p.add_argument("--rows", default=None, help="seed tour: rows the seeds replace, e.g. 8-15 (others stay the base's)")
@@ -125,6 +130,15 @@ def _keys(args: argparse.Namespace, network, engine) -> list:
     return seed_tour_keys(base, parse_seeds(args.seeds), rows, psi=args.trunc, class_idx=args.class_idx)
 
 
+def _default_network(args: argparse.Namespace) -> str:
+    """Without --network: the network the first key session (or a session --base) was saved with, as the editor's
+    --session does; else cast-portrait."""
+    from editor.session import load_session
+
+    first = args.keys[0] if args.keys else (None if str(args.base).isdigit() else args.base)
+    return load_session(first).network_source if first else "cast-portrait"
+
+
 def run(args: argparse.Namespace) -> int:
     options, fmt = _check_arguments(args)
 
@@ -133,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     from renderer import load_network
     from renderer.engine import Engine
 
-    network = load_network(args.network)
+    network = load_network(args.network if getattr(args, "network_given", True) else _default_network(args))
     engine = Engine(network, device=args.device)
     keys = _keys(args, network, engine)
     segments = len(keys) if options.loop else len(keys) - 1

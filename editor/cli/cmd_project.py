@@ -13,6 +13,12 @@ from editor.cli.class_option import add_class_argument, check_class_option
 from renderer.errors import ProjectionError
 
 
+def _space_name(text: str) -> str:
+    """'W', 'w', 'W+', 'wplus' -> 'w' / 'wplus' (the README and papers write W and W+)."""
+    name = text.strip().lower()
+    return "wplus" if name in ("w+", "wplus") else name
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("project", help="project an image into w-space")
     p.add_argument("--network", default="cast-portrait", help="network file, cast-portrait / cast-sprite, or demo-face / demo-sprite")
@@ -20,9 +26,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=1000, help="optimisation steps (default 1000; Ctrl+C keeps the best so far)")
     p.add_argument(
         "--space",
+        type=_space_name,
         choices=["w", "wplus"],
         default=None,
-        help="wplus: every w row free (the default everywhere, measured best); w: one w for all rows (the official projector)",
+        help="wplus (or W+): every w row free (the default everywhere, measured best); w: one w for all rows (the official projector)",
     )
     p.add_argument(
         "--stabilize", action="store_true", help="StyleGAN3: freeze the input transform (no rotate/shift)"

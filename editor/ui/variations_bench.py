@@ -88,6 +88,7 @@ def run_directions_bench(args: argparse.Namespace) -> int:
     count = min(int(getattr(args, "count", 200) or 200), 200)
     for name in ("cast-portrait", "cast-sprite"):
         net = load_network(name)
+        print(f"{name}: measuring the direction quality table (a few minutes on a 2-core CPU)...", flush=True)
         for line in run_direction_quality(net, device="cpu", count=count):
             print(line, flush=True)
     return 0

@@ -228,8 +228,9 @@ def label_a_few(
         eyes = np.mean([c.eye_shape != b.eye_shape for c, b in zip(chars, base_chars, strict=True)])
         lines.append(
             f"  α {a:+.1f}σ: {target} by the decode of the moved w {100 * by_decode:.0f} %; by the render, nearest "
-            f"the network's own {target} render {100 * by_net:.0f} %, nearest the cast's {target} drawing "
-            f"{100 * by_pixels:.0f} % (target >= 80 %); eye shape changed {100 * eyes:.0f} %"
+            f"the network's own {target} render {100 * by_net:.0f} % "
+            f"({'meets' if by_net >= 0.8 else 'below'} the 80 % target), nearest the cast's {target} drawing "
+            f"{100 * by_pixels:.0f} %; eye shape changed {100 * eyes:.0f} %"
         )
     return lines
 

@@ -162,3 +162,12 @@ def test_seed_tour_on_a_conditional_network_takes_class(tmp_path, capsys) -> Non
             "--class", "1", "--out", str(tmp_path / "k.gif")]  # fmt: skip
     assert cli(keys) == 2 and "--class applies to seed tours" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c1.png", "c2.png", "cond.safetensors"]
+
+
+def test_keys_without_network_use_the_first_sessions_network(nets, keys, tmp_path) -> None:
+    pa, pb, _, _ = keys
+    out = tmp_path / "clip.gif"
+    # the sessions were saved on nets[0], a tiny network: no --network means that one, not cast-portrait
+    assert cli(["animate", "--keys", str(pa), str(pb), "--seconds", "0.5", "--fps", "4", "--out", str(out),
+                "--device", "cpu"]) == 0  # fmt: skip
+    assert Image.open(out).size == (16, 16)

@@ -133,3 +133,11 @@ def test_projection_bench_prints_psnr_per_space_and_budget(net_file, capsys) -> 
     assert [(r["space"], r["steps"]) for r in report["rows"]] == [("w", 3), ("w", 6), ("wplus", 3), ("wplus", 6)]
     for row in report["rows"]:
         assert np.isfinite(row["psnr_mean"]) and row["steps_per_s"] > 0 and row["loss"] == "ssim+pixel"
+
+
+def test_space_takes_the_papers_spelling_too() -> None:
+    from editor.cli import build_parser
+
+    parser = build_parser()
+    for text, want in (("W", "w"), ("w", "w"), ("W+", "wplus"), ("wplus", "wplus"), ("WPLUS", "wplus")):
+        assert parser.parse_args(["project", "--target", "t.png", "--space", text]).space == want
