@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from renderer.fileio import create_temp_beside, existing_mode, png_bytes
+from renderer.fileio import existing_mode, png_bytes, write_atomic_path
 from renderer.latents.motion import MotionCancelled, MotionError
 
 FORMATS = ("gif", "webp", "apng", "mp4", "frames", "strip")
@@ -203,22 +203,8 @@ def write_clip(
 
 
 def _write_via_temp_file(target: Path, write: Callable[[str], None], should_stop) -> Path:
-    """`write(temp_path)` beside `target`, fsync, a last cancel check, then os.replace (temp removed on error)."""
-    fd, tmp = create_temp_beside(target)  # created honouring the umask (never a process-wide os.umask toggle)
-    os.close(fd)
-    try:
-        write(str(tmp))
-        _stop_check(should_stop)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return target
+    """`write(temp_path)` beside `target`, a last cancel check, then the replace (renderer.fileio.write_atomic_path)."""
+    return write_atomic_path(target, lambda tmp: write(str(tmp)), lambda: _stop_check(should_stop))
 
 
 def _make_temp_dir(target: Path, tag: str) -> Path:

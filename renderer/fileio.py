@@ -64,14 +64,30 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     Readers see the old file or the complete new one, never a mix; on any error the temp file is removed
     and `path` is untouched.
     """
+
+    def through_file(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            write(f)
+
+    return write_atomic_path(path, through_file)
+
+
+def write_atomic_path(
+    path: str | os.PathLike, write: Callable[[Path], None], before_replace: Callable[[], None] | None = None
+) -> Path:
+    """Like `write_atomic` for writers that want a file name (Pillow, encoders): `write(temp_path)`, fsync,
+    `before_replace()` (a last cancel check may raise there), then replace `path`; the temp file goes on any error.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = create_temp_beside(p)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
+        write(Path(tmp))
+        with open(tmp, "rb") as f:
             os.fsync(f.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, p)
     except BaseException:
         try:
