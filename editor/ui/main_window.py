@@ -318,8 +318,13 @@ class MainWindow(QMainWindow):
         if path:
             self.open_network(path)
 
-    def open_network(self, source: str) -> None:
-        """Load `source` in the worker; the current network stays until the new one is ready."""
+    def open_network(self, source: str, ask: bool = True) -> None:
+        """Load `source` in the worker; the current network stays until the new one is ready.
+
+        A new network starts a new mix: with unsaved changes (and `ask`) the user may save them first or cancel.
+        """
+        if ask and not self.may_replace_mix():
+            return
         self._loading_source = source
         self.load_progress.show()
         shown = Path(source).name if Path(source).suffix else source
@@ -720,8 +725,10 @@ class MainWindow(QMainWindow):
             self.apply_edit(data.recipe, f"open session {Path(path).name}")
             self.undo_stack.setClean()
             return True
+        if not self.may_replace_mix():
+            return False
         self.queue_session(data)
-        self.open_network(data.network_source)
+        self.open_network(data.network_source, ask=False)
         return True
 
     def queue_session(self, data) -> None:
@@ -787,7 +794,7 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self,
             "Unsaved changes",
-            "The mix has changes that are not saved in a session. Save them before quitting?",
+            "The mix has changes that are not saved in a session. Save them first?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Save,
         )
@@ -795,14 +802,20 @@ class MainWindow(QMainWindow):
             answer, "cancel"
         )
 
+    def may_replace_mix(self) -> bool:
+        """True when the current mix may go (quit, another network): nothing unsaved, or the user saved or
+        discarded it; False when they cancelled or closed the save dialog without saving."""
+        if not (self.interactive and self.has_unsaved_changes()):  # a person at the window (not screenshots, tests)
+            return True
+        choice = self.ask_unsaved()
+        if choice == "save":
+            self.choose_session_to_save()
+        return not (choice == "cancel" or (choice == "save" and self.has_unsaved_changes()))
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if self.interactive and self.has_unsaved_changes():  # a person at the window (not screenshots or tests)
-            choice = self.ask_unsaved()
-            if choice == "save":
-                self.choose_session_to_save()
-            if choice == "cancel" or (choice == "save" and self.has_unsaved_changes()):
-                event.ignore()  # cancelled, or the save dialog was closed without saving
-                return
+        if not self.may_replace_mix():
+            event.ignore()
+            return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()

@@ -290,3 +290,27 @@ def test_a_preset_resaved_under_the_same_name_makes_the_preview_stale(qtbot, win
     assert not panel.preview_is_current()
     win.preset_panel.presets = [(old, False)]  # the same content again: current again
     assert panel.preview_is_current()
+
+
+@pytest.mark.parametrize("choice", ["cancel", "discard"])
+def test_opening_another_network_with_unsaved_changes_asks_first(qtbot, window, choice):
+    win = window
+    settle(qtbot, win)
+    asked, loads = [], []
+    win.ask_unsaved = lambda: asked.append(1) or choice
+    real_load = win.worker.load_network
+    win.worker.load_network = lambda source: loads.append(source) or real_load(source)
+    win.interactive = True
+    try:
+        win.open_network("tiny2")  # nothing unsaved: no question
+        assert asked == [] and loads == ["tiny2"]
+        qtbot.waitUntil(lambda: win.info is not None and win.info.name == "tiny2", timeout=60000)
+        settle(qtbot, win)
+        win.base_controls.seed.setValue(5)
+        assert win.has_unsaved_changes()
+        win.open_network("tiny")
+        assert asked == [1]
+        assert loads == (["tiny2"] if choice == "cancel" else ["tiny2", "tiny"])
+    finally:
+        win.interactive = False
+        win.worker.load_network = real_load
