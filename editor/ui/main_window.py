@@ -378,7 +378,7 @@ class MainWindow(QMainWindow):
         self.catalog = doc.default_catalog(base_seed, class_idx=doc.default_class(info.c_dim))
         self.grid.build(info, self._thumb_pixmap)
         self._set_recipe(recipe)
-        QTimer.singleShot(0, self._fit_grid_width)  # once the new rows are laid out
+        QTimer.singleShot(0, self.grid, self._fit_grid_width)  # once the rows are laid out (dropped with the grid)
         self.preset_panel.network_changed(info)
         self.projection_panel.network_changed(info)
         self.export_panel.network_changed(info)

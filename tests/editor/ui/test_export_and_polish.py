@@ -311,6 +311,8 @@ def test_opening_another_network_with_unsaved_changes_asks_first(qtbot, window, 
         win.open_network("tiny")
         assert asked == [1]
         assert loads == (["tiny2"] if choice == "cancel" else ["tiny2", "tiny"])
+        want = "tiny2" if choice == "cancel" else "tiny"
+        qtbot.waitUntil(lambda: win.info.name == want and not win.worker.is_busy(), timeout=60000)
     finally:
         win.interactive = False
         win.worker.load_network = real_load
