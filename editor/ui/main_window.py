@@ -53,7 +53,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 W_SUFFIXES = (".npy", ".npz")
 DEFAULT_SEED = 0
 DOCK_MIN_WIDTH = 340  # px: narrowest a side dock gets; wider panels scroll sideways inside it
-DOCK_START_WIDTH = 420  # px: the docks' width in a new window (the preview gives way first)
+DOCK_START_WIDTH = 500  # px: the docks' width in a new window, room for the widest panel (the preview gives way first)
 START_SIZE = (1680, 940)  # px: a new window's size, bounded by the screen
 
 

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor.document import NetworkInfo
-from editor.motion import Clip, Keyframe, render_clip, render_frame, session_keys
+from editor.motion import DEFAULT_SEGMENT_SECONDS, Clip, Keyframe, render_clip, render_frame, session_keys
 from editor.ui.qt_images import thumbnail_pixmap
 from renderer.errors import CastmakerError
 from renderer.latents.motion import EASINGS, INTERPOLATIONS, MotionOptions
@@ -331,8 +331,9 @@ class MotionPanel(QWidget):
             for spin, d in zip(self.delays, o.band_delays, strict=True):
                 spin.setValue(d)
             row = self.strip.currentRow()
-            if 0 <= row < len(self.clip.keys):
-                self.seconds.setValue(self.clip.keys[row].seconds)
+            has_key = 0 <= row < len(self.clip.keys)
+            self.seconds.setEnabled(has_key)  # no keyframe selected: the duration a new one gets, greyed
+            self.seconds.setValue(self.clip.keys[row].seconds if has_key else DEFAULT_SEGMENT_SECONDS)
             n = self.num_frames()
             self.slider.setRange(0, max(n - 1, 0))
             self.frame_label.setText(f"{n} frames · {n / o.fps:.2f} s" if n else "")
