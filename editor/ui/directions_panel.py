@@ -9,7 +9,6 @@ that direction moved there), rendered as one batch after each recipe change.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from dataclasses import dataclass, replace
 
@@ -48,6 +47,7 @@ from editor.directions import (
 )
 from editor.document import NetworkInfo, describe_rows
 from editor.ui.qt_images import thumbnail_pixmap
+from editor.ui.render_worker import new_job_id
 from renderer.errors import CastmakerError
 from renderer.latents import Recipe, SeedSource
 from renderer.latents.directions import Direction, direction_slug
@@ -59,7 +59,6 @@ STRIP_THUMB = 40
 LABEL_THUMB = 56
 LABEL_COUNT = 12
 SLIDER_SCALE = 100  # slider steps per σ
-_jobs = itertools.count(1)
 
 
 # ----------------------------------------------------------------------------- worker jobs (run on the worker thread)
@@ -266,7 +265,7 @@ class DirectionsPanel(QWidget):
 
     # ------------------------------------------------------------------ jobs
     def _submit(self, kind: str, job) -> str:
-        job_id = f"directions-{kind}-{next(_jobs)}"
+        job_id = new_job_id(f"directions-{kind}")
         self.pending[job_id] = kind
         self.window.worker.submit_job(job_id, job)
         return job_id

@@ -7,7 +7,6 @@ editor/rpgmaker (no Qt, no torch); the preview shows the very arrays that Export
 
 from __future__ import annotations
 
-import itertools
 import logging
 from pathlib import Path
 
@@ -32,10 +31,10 @@ from PySide6.QtWidgets import (
 from editor.document import NetworkInfo
 from editor.presets import preset_content_key
 from editor.ui.qt_images import to_qimage
+from editor.ui.render_worker import new_job_id
 
 log = logging.getLogger(__name__)
 
-_job_numbers = itertools.count(1)
 PREVIEW_WIDTH = 320
 
 
@@ -346,7 +345,7 @@ class ExportPanel(QWidget):
             self._export_when_built = False
             self._say("A face set holds 8 faces: the mix plus at most 7 expressions. Uncheck some.", error=True)
             return None
-        self.job_id = f"export-{next(_job_numbers)}"
+        self.job_id = new_job_id("export")
         self._building_for = self.settings_key()
         self.window.settings.setValue("export/cell", self.cell.value())
         self._say("Rendering the sheet and face set…")

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QIcon, QUndoCommand
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -42,12 +42,13 @@ from PySide6.QtWidgets import (
 from editor.document import NetworkInfo
 from editor.motion import DEFAULT_SEGMENT_SECONDS, Clip, Keyframe, render_clip, render_frame, session_keys
 from editor.ui.qt_images import thumbnail_pixmap
+from editor.ui.render_worker import new_job_id
+from editor.ui.undo import ValueCommand
 from renderer.errors import CastmakerError
 from renderer.latents.motion import EASINGS, INTERPOLATIONS, MotionOptions
 
 log = logging.getLogger(__name__)
 
-_job_numbers = itertools.count(1)
 THUMB = 56
 CLIP_MERGE_ID = 0x0CA6
 EXPORT_FORMATS = (  # combo label, format, file-dialog filter
@@ -60,29 +61,10 @@ EXPORT_FORMATS = (  # combo label, format, file-dialog filter
 )
 
 
-class ClipCommand(QUndoCommand):
-    """Set the clip to `after` (redo) or back to `before` (undo); same merge key -> one command."""
+class ClipCommand(ValueCommand):
+    """A clip edit (keys, timing, options): one undo step, a drag of one control merged."""
 
-    def __init__(self, before: Clip, after: Clip, text: str, apply: Callable[[Clip], None],
-                 merge_key: Hashable | None = None) -> None:  # fmt: skip
-        super().__init__(text)
-        self.before, self.after, self._apply, self.merge_key = before, after, apply, merge_key
-
-    def redo(self) -> None:
-        self._apply(self.after)
-
-    def undo(self) -> None:
-        self._apply(self.before)
-
-    def id(self) -> int:  # noqa: A003 - Qt API
-        return CLIP_MERGE_ID if self.merge_key is not None else -1
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt API
-        if not isinstance(other, ClipCommand) or other.merge_key is None or other.merge_key != self.merge_key:
-            return False
-        self.after = other.after
-        self.setText(other.text())
-        return True
+    merge_id = CLIP_MERGE_ID
 
 
 def _export_job(clip: Clip, path: str, fmt: str, scale: int, batch: int):
@@ -451,7 +433,7 @@ class MotionPanel(QWidget):
                 missing.append(k.recipe)
         if not missing or self.info is None:
             return
-        self.thumb_job = f"motion-thumbs-{next(_job_numbers)}"
+        self.thumb_job = new_job_id("motion-thumbs")
         self.window.worker.submit_job(self.thumb_job, lambda ctx: [(r, ctx.engine.render(r).image) for r in missing])
 
     # ---------------------------------------------------------------- play and scrub
@@ -490,7 +472,7 @@ class MotionPanel(QWidget):
         if self.frames is not None and self.frames_clip == self.clip:
             self._start_timer()
             return
-        self.play_job = f"motion-play-{next(_job_numbers)}"
+        self.play_job = new_job_id("motion-play")
         clip = self.clip
         self.status.setText("Rendering the clip for playback…")
         self.window.worker.submit_job(
@@ -535,7 +517,7 @@ class MotionPanel(QWidget):
             return
         if self.scrub_job is not None:
             self.window.worker.cancel_job(self.scrub_job)
-        self.scrub_job = f"motion-scrub-{next(_job_numbers)}"
+        self.scrub_job = new_job_id("motion-scrub")
         clip = self.clip
         self.window.worker.submit_job(self.scrub_job, lambda ctx: (index, render_frame(ctx.engine, clip, index)))
 
@@ -584,7 +566,7 @@ class MotionPanel(QWidget):
         except CastmakerError as exc:
             self._error(str(exc))
             return None
-        self.export_job = f"motion-export-{next(_job_numbers)}"
+        self.export_job = new_job_id("motion-export")
         self.progress.setRange(0, max(self.num_frames(), 1))
         self.progress.setValue(0)
         self.status.setText(f"Rendering {self.num_frames()} frames…")

@@ -7,7 +7,6 @@ between steps the worker still serves preview frames, so the editor stays live.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from pathlib import Path
 
@@ -28,13 +27,13 @@ from PySide6.QtWidgets import (
 
 from editor.document import NetworkInfo, describe_rows
 from editor.ui.qt_images import thumbnail_pixmap
+from editor.ui.render_worker import new_job_id
 from editor.ui.sparkline import Sparkline
 from renderer.latents import WSource
 
 log = logging.getLogger(__name__)
 
 PREVIEW = 112
-_job_numbers = itertools.count(1)
 
 
 def projection_job(target_path: str, config_kwargs: dict):
@@ -178,7 +177,7 @@ class ProjectionPanel(QWidget):
             self.results_shown = True
             for w in (self.target_view, self.estimate_view, self.plot):
                 w.show()
-        self.job_id = f"projection-{next(_job_numbers)}"
+        self.job_id = new_job_id("projection")
         self.target_path = path
         self.target_rows = list(rows or [])
         self.losses = []

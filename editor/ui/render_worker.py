@@ -11,6 +11,7 @@ Results and errors come back as Qt signals (queued to the UI thread).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -81,6 +82,14 @@ def _default_engine(network: Any, device: str) -> Any:
     from renderer.engine import Engine
 
     return Engine(network, device)
+
+
+_job_numbers = itertools.count(1)
+
+
+def new_job_id(prefix: str) -> str:
+    """A job id no other job of this process has ('export-12'): a panel's cancel and results never hit another's."""
+    return f"{prefix}-{next(_job_numbers)}"
 
 
 class RenderWorker(QThread):

@@ -8,23 +8,25 @@ command (same gesture id), so one Ctrl+Z undoes the whole drag.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from typing import Any
 
 from PySide6.QtGui import QUndoCommand
-
-from renderer.latents import Recipe
 
 MERGE_ID = 0x0CA5
 
 
-class RecipeCommand(QUndoCommand):
-    """Set the recipe to `after` (redo) or back to `before` (undo) through `apply`."""
+class ValueCommand(QUndoCommand):
+    """Set a plain value to `after` (redo) or back to `before` (undo) through `apply`; consecutive commands of the
+    same class with the same `merge_key` (one slider drag) merge into one undo step."""
+
+    merge_id = MERGE_ID
 
     def __init__(
         self,
-        before: Recipe,
-        after: Recipe,
+        before: Any,
+        after: Any,
         text: str,
-        apply: Callable[[Recipe], None],
+        apply: Callable[[Any], None],
         merge_key: Hashable | None = None,
     ) -> None:
         super().__init__(text)
@@ -40,15 +42,15 @@ class RecipeCommand(QUndoCommand):
         self._apply(self.before)
 
     def id(self) -> int:  # noqa: A003 - Qt API
-        return MERGE_ID if self.merge_key is not None else -1
+        return self.merge_id if self.merge_key is not None else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt API
-        if (
-            not isinstance(other, RecipeCommand)
-            or other.merge_key is None
-            or other.merge_key != self.merge_key
-        ):
+        if type(other) is not type(self) or other.merge_key is None or other.merge_key != self.merge_key:
             return False
         self.after = other.after
         self.setText(other.text())
         return True
+
+
+class RecipeCommand(ValueCommand):
+    """A recipe edit (every gesture in the editor is one)."""

@@ -7,7 +7,6 @@ child is a plain recipe, so clicking one is an ordinary undoable edit.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from editor.document import NetworkInfo
 from editor.ui.qt_images import thumbnail_pixmap
+from editor.ui.render_worker import new_job_id
 from editor.variations import (
     BANDS,
     VariationSettings,
@@ -48,7 +48,6 @@ CHILD_THUMB = 72
 DIRECTIONS_PER_BAND = 3
 COV_SEEDS = 2000
 RENDER_CHUNK = 8  # thumbnails per batched forward pass
-_jobs = itertools.count(1)
 
 
 def children_job(recipe: Recipe, settings: VariationSettings):
@@ -185,7 +184,7 @@ class VariationsPanel(QWidget):
         )
 
     def _submit(self, kind: str, job) -> None:
-        job_id = f"variations-{kind}-{next(_jobs)}"
+        job_id = new_job_id(f"variations-{kind}")
         self.pending[job_id] = kind
         self.window.worker.submit_job(job_id, job)
 
