@@ -7,8 +7,6 @@ check that it runs, reports every figure with its ratio, and always ends its bus
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,9 +18,7 @@ from renderer.engine import Engine
 from renderer.engine import bench as engine_bench
 from renderer.engine import threads as threads_mod
 from renderer.errors import CastmakerError
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "editor" / "ui"))
-from conftest import tiny_network  # noqa: E402  (the UI tests' tiny StyleGAN2)
+from tests.helpers.tiny import tiny_network
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
 
 import renderer.latents.directions as rdirections
 from editor.motion import w_center
@@ -16,19 +15,11 @@ from editor.variations import VariationSettings, band_sefa_directions, clear_net
 from renderer.engine import Engine
 from renderer.latents import Recipe, SeedSource
 from renderer.network import Network
-
-TINY = dict(z_dim=16, c_dim=0, w_dim=16, img_resolution=16, img_channels=3,
-            mapping_kwargs=dict(num_layers=2), synthesis_kwargs=dict(channel_base=256, channel_max=32))  # fmt: skip
+from tests.helpers.tiny import tiny_network as tiny_helper
 
 
 def tiny_network(seed: int = 0) -> Network:
-    from renderer.nets import build_generator
-
-    torch.manual_seed(seed)
-    G = build_generator("stylegan2", TINY)
-    G.mapping.w_avg.copy_(torch.randn_like(G.mapping.w_avg) * 0.3)
-    return Network(G=G, kind="stylegan2", arch={"arch": "stylegan2", "init_kwargs": TINY},
-                   fingerprint=f"{seed:02x}" * 32, name=f"tiny{seed}", source=f"tiny{seed}")  # fmt: skip
+    return tiny_helper(f"tiny{seed}", seed)
 
 
 @pytest.fixture(autouse=True)

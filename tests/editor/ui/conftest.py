@@ -3,39 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from renderer.errors import NetworkLoadError
 from renderer.network import Network
-
-TINY_KWARGS = dict(
-    z_dim=16,
-    c_dim=0,
-    w_dim=16,
-    img_resolution=16,
-    img_channels=3,
-    mapping_kwargs=dict(num_layers=2),
-    synthesis_kwargs=dict(channel_base=256, channel_max=32),
-)
-
-
-def tiny_network(name: str = "tiny", seed: int = 0) -> Network:
-    """A 16-px, 6-row StyleGAN2 with deterministic random weights (same seed -> same weights)."""
-    from renderer.nets import build_generator
-
-    torch.manual_seed(seed)
-    G = build_generator("stylegan2", TINY_KWARGS)
-    # move the mapping's w_avg off zero so truncation is visible
-    G.mapping.w_avg.copy_(torch.randn_like(G.mapping.w_avg) * 0.3)
-    return Network(
-        G=G,
-        kind="stylegan2",
-        arch={"arch": "stylegan2", "init_kwargs": TINY_KWARGS},
-        fingerprint=f"{seed:02x}" * 32,
-        name=name,
-        source=name,
-        is_demo=False,
-    )
+from tests.helpers.tiny import tiny_network
 
 
 def tiny_loader(source: str) -> Network:

@@ -8,8 +8,8 @@ from editor.ui.app import create_window, shutdown, take_screenshot
 from renderer.engine import Engine
 from renderer.errors import CastmakerError, NetworkLoadError, RenderError
 from renderer.latents import SeedSource
-from tests.editor.ui.conftest import tiny_network
 from tests.helpers.conditional import C_DIM, tiny_conditional_network
+from tests.helpers.tiny import tiny_network
 
 
 def cond_loader(source: str):
