@@ -7,7 +7,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from editor.cli import build_parser
@@ -20,13 +19,7 @@ from renderer.errors import LatentError
 from renderer.latents import Recipe, SeedSource, load_w
 from tests.helpers.conditional import C_DIM, save_tiny_conditional
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -22,12 +22,7 @@ from renderer.projector.ssim import ms_ssim, scale_plan
 CHANNELS = [4, 4, 6, 6, 8, 8, 8, 8, 8, 8, 8, 8, 8]  # a narrow VGG16: same layout, tiny widths
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ----------------------------------------------------------------------------- MS-SSIM
