@@ -8,7 +8,7 @@ atomic writes); a folder per network fingerprint, beside the user's presets.
 
 from __future__ import annotations
 
-import logging
+import math
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -19,8 +19,6 @@ from editor.presets import data_dir
 from renderer.errors import LatentError
 from renderer.latents import DirectionEdit, Recipe
 from renderer.latents.directions import Direction, direction_slug, load_direction, save_direction
-
-log = logging.getLogger(__name__)
 
 ALPHA_MIN, ALPHA_MAX = -3.0, 3.0  # slider range, in σ
 
@@ -61,7 +59,7 @@ def set_direction_alpha(recipe: Recipe, direction: DirectionEdit, alpha: float) 
     Raises LatentError for a non-finite α or a direction whose rows are outside the recipe.
     """
     alpha = float(alpha)
-    if not alpha == alpha or alpha in (float("inf"), float("-inf")):
+    if not math.isfinite(alpha):
         raise LatentError(f"direction {direction.name!r}: α must be a finite number, got {alpha}")
     if direction.rows[-1] >= recipe.num_ws:
         raise LatentError(

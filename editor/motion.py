@@ -17,7 +17,6 @@ batch size give the same bytes, so a clip is deterministic.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -28,10 +27,17 @@ from typing import Any
 import numpy as np
 
 from renderer.latents import Recipe, RowEdit, SeedSource
-from renderer.latents.motion import MotionCancelled, MotionError, MotionOptions, clip_ws, plan_frames
+from renderer.latents.motion import (
+    FramePlan,
+    MotionCancelled,
+    MotionError,
+    MotionOptions,
+    clip_ws,
+    frame_count,
+    interpolate_rows,
+    plan_frames,
+)
 from renderer.nets.contract import band_of_row
-
-log = logging.getLogger(__name__)
 
 DEFAULT_SEGMENT_SECONDS = 1.0
 DEFAULT_BATCH = 8
@@ -66,7 +72,7 @@ class Clip:
         return [band_of_row(r, self.num_ws) for r in range(self.num_ws)]
 
     def num_frames(self) -> int:
-        return len(plan_frames(len(self.keys), self.durations(), self.options, self.row_bands()))
+        return frame_count(len(self.keys), self.durations(), self.options)
 
     def seconds(self) -> float:
         return self.num_frames() / self.options.fps
@@ -96,14 +102,14 @@ class Clip:
         return replace(self, options=replace(self.options, **changes))
 
 
-def check_keys(clip: Clip) -> None:
-    """MotionError unless the clip has >= 2 keys of one row count and valid durations."""
+def check_keys(clip: Clip) -> list[FramePlan]:
+    """The clip's frame plans; MotionError unless the clip has >= 2 keys of one row count and valid durations."""
     if len(clip.keys) < 2:
         raise MotionError(f"a clip needs at least 2 keyframes, it has {len(clip.keys)}: add keys first")
     counts = {k.recipe.num_ws for k in clip.keys}
     if len(counts) != 1:
         raise MotionError(f"keyframes have different row counts {sorted(counts)}: all must fit one network")
-    plan_frames(len(clip.keys), clip.durations(), clip.options, clip.row_bands())
+    return plan_frames(len(clip.keys), clip.durations(), clip.options, clip.row_bands())
 
 
 def w_center(engine: Any) -> np.ndarray | None:
@@ -124,10 +130,7 @@ def clip_frames_ws(engine: Any, clip: Clip) -> np.ndarray:
 
 def frame_ws(engine: Any, clip: Clip, index: int) -> np.ndarray:
     """The w+ of frame `index` alone (scrubbing), float32 `[num_ws, w_dim]`."""
-    from renderer.latents.motion import interpolate_rows
-
-    check_keys(clip)
-    plans = plan_frames(len(clip.keys), clip.durations(), clip.options, clip.row_bands())
+    plans = check_keys(clip)
     p = plans[max(0, min(index, len(plans) - 1))]
     a = engine.evaluate(clip.keys[p.a].recipe)
     b = engine.evaluate(clip.keys[p.b].recipe)
@@ -159,9 +162,8 @@ def render_clip(
     """
     if batch_size < 1:
         raise MotionError(f"batch size must be 1 or more, got {batch_size}")
-    check_keys(clip)
+    plans = check_keys(clip)
     keys = key_ws(engine, clip)
-    plans = plan_frames(len(keys), clip.durations(), clip.options, clip.row_bands())
     all_ws = clip_ws(keys, clip.durations(), clip.options, clip.row_bands(), w_center(engine))
     total = len(plans)
     frames: list[np.ndarray | None] = [None] * total
@@ -214,7 +216,7 @@ def render_clip(
 
 def session_keys(paths: Sequence[str | os.PathLike], fingerprint: str, network_label: str) -> list[Keyframe]:
     """Keyframes from saved sessions; MotionError if one was saved with another network or is unreadable."""
-    from editor.session import SessionError, load_session
+    from editor.session import SESSION_SUFFIX, SessionError, load_session
 
     keys = []
     for path in paths:
@@ -229,7 +231,7 @@ def session_keys(paths: Sequence[str | os.PathLike], fingerprint: str, network_l
                 f"{data.network_source}); the loaded network is {network_label} (fingerprint {fingerprint[:12]}…): "
                 f"animate on {data.network_source}, or make every key again on {network_label}"
             )
-        keys.append(Keyframe(data.recipe, label=Path(name).stem.replace(".castmaker-session", "")))
+        keys.append(Keyframe(data.recipe, label=Path(name).stem.replace(SESSION_SUFFIX, "")))
     return keys
 
 

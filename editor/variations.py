@@ -25,18 +25,9 @@ import numpy as np
 
 from renderer.errors import LatentError
 from renderer.latents import DirectionEdit, Recipe, RowEdit, Source, WSource, evaluate_recipe
-from renderer.nets.contract import band_of_row
+from renderer.nets.contract import BANDS, band_rows  # the panel and tests take both from here
 
-BANDS = ("coarse", "middle", "fine")
 KINDS = ("jitter", "directions")
-
-
-def band_rows(num_ws: int) -> dict[str, list[int]]:
-    """{'coarse': [...], 'middle': [...], 'fine': [...]}: the editor's bands of a network with `num_ws` rows."""
-    out: dict[str, list[int]] = {b: [] for b in BANDS}
-    for r in range(num_ws):
-        out[band_of_row(r, num_ws)].append(r)
-    return out
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ import math
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
 from editor.cli.class_option import add_class_argument, check_class_option
+from editor.motion_files import FORMATS
 from renderer.latents.motion import EASINGS, INTERPOLATIONS, MotionError, MotionOptions
 
 
@@ -44,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--interp", choices=INTERPOLATIONS, default="linear", help="row interpolation in W")
     p.add_argument("--delay", default="0,0,0", metavar="C,M,F", help="per-band start delays (coarse,middle,fine) in [0,1) of a segment")
     p.add_argument("--scale", type=int, default=1, help="enlarge frames by this integer (nearest neighbour)")
-    p.add_argument("--format", default=None, choices=["gif", "webp", "apng", "mp4", "frames", "strip"],
+    p.add_argument("--format", default=None, choices=FORMATS,
                    help="output format (default: from --out's suffix; a name without suffix is a PNG folder)")  # fmt: skip
     p.add_argument("--out", default=None, help="output file (.gif .webp .png .mp4) or folder (PNG sequence)")
     p.add_argument("--force", action="store_true", help="replace an existing --out")
@@ -113,11 +115,11 @@ def _check_arguments(args: argparse.Namespace) -> tuple[MotionOptions, str | Non
     return options, fmt
 
 
-def _keys(args: argparse.Namespace, network, engine) -> list:
+def _keys(args: argparse.Namespace, network) -> list:
     from editor.motion import seed_tour_keys, session_keys
     from renderer.latents import Recipe, SeedSource, parse_rows, parse_seeds
 
-    label = f"{network.name}"
+    label = network.name
     if args.keys is not None:
         return session_keys(args.keys, network.fingerprint, label)
     check_class_option(args.class_idx, network.c_dim, network.name)  # the seeds draw this class
@@ -149,11 +151,9 @@ def run(args: argparse.Namespace) -> int:
 
     network = load_network(args.network if getattr(args, "network_given", True) else _default_network(args))
     engine = Engine(network, device=args.device)
-    keys = _keys(args, network, engine)
+    keys = _keys(args, network)
     segments = len(keys) if options.loop else len(keys) - 1
     per = args.seconds / segments
-    from dataclasses import replace
-
     clip = Clip(tuple(replace(k, seconds=per) for k in keys), options)
     n = clip.num_frames()
     if args.bench:

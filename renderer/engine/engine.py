@@ -44,25 +44,24 @@ class RenderResult:
     cache_hit: bool = False
 
 
-def _clone_state(state: Any) -> Any:
+def _map_state(state: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+    """`fn` applied to every tensor of a synthesis state (a tensor, or tuples / lists of them)."""
     if isinstance(state, torch.Tensor):
-        return state.clone()
+        return fn(state)
     if isinstance(state, tuple):
-        return tuple(_clone_state(s) for s in state)
+        return tuple(_map_state(s, fn) for s in state)
     if isinstance(state, list):
-        return [_clone_state(s) for s in state]
+        return [_map_state(s, fn) for s in state]
     return state
+
+
+def _clone_state(state: Any) -> Any:
+    return _map_state(state, torch.Tensor.clone)
 
 
 def _repeat_state(state: Any, n: int) -> Any:
     """A batch-1 synthesis state repeated to batch n (new memory: the cached state is never aliased)."""
-    if isinstance(state, torch.Tensor):
-        return state.expand(n, *state.shape[1:]).contiguous()
-    if isinstance(state, tuple):
-        return tuple(_repeat_state(s, n) for s in state)
-    if isinstance(state, list):
-        return [_repeat_state(s, n) for s in state]
-    return state
+    return _map_state(state, lambda t: t.expand(n, *t.shape[1:]).contiguous())
 
 
 class Engine:

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from renderer.errors import LatentError
+from renderer.nets.contract import BANDS
 
 EASINGS = ("linear", "in-out")
 INTERPOLATIONS = ("linear", "spherical")
-BANDS = ("coarse", "middle", "fine")
 _SLERP_MIN_ANGLE = 1e-6  # radians: below this, spherical falls back to linear (sin Ω ~ 0)
 
 
@@ -132,6 +132,23 @@ def segment_frame_counts(durations: Sequence[float], fps: float) -> list[int]:
     return out
 
 
+def _check_segments(num_keys: int, durations: Sequence[float], options: MotionOptions) -> None:
+    if num_keys < 2:
+        raise MotionError(f"a clip needs at least 2 keyframes, got {num_keys}")
+    want = num_keys if options.loop else num_keys - 1
+    if len(durations) != want:
+        raise MotionError(
+            f"{num_keys} keys {'looping ' if options.loop else ''}need {want} segment durations, got {len(durations)}"
+        )
+
+
+def frame_count(num_keys: int, durations: Sequence[float], options: MotionOptions) -> int:
+    """len(plan_frames(...)) without planning each frame (the editor asks on every gesture); same MotionErrors
+    for the keys and durations."""
+    _check_segments(num_keys, durations, options)
+    return sum(segment_frame_counts(durations, options.fps)) + (0 if options.loop else 1)
+
+
 def plan_frames(
     num_keys: int, durations: Sequence[float], options: MotionOptions, row_bands: Sequence[str]
 ) -> list[FramePlan]:
@@ -140,13 +157,7 @@ def plan_frames(
     `durations` has num_keys - 1 entries (num_keys with options.loop: the last is last key -> first key).
     Raises MotionError for fewer than 2 keys or a wrong number of durations.
     """
-    if num_keys < 2:
-        raise MotionError(f"a clip needs at least 2 keyframes, got {num_keys}")
-    want = num_keys if options.loop else num_keys - 1
-    if len(durations) != want:
-        raise MotionError(
-            f"{num_keys} keys {'looping ' if options.loop else ''}need {want} segment durations, got {len(durations)}"
-        )
+    _check_segments(num_keys, durations, options)
     delays = row_delays(options.band_delays, row_bands)
     frames: list[FramePlan] = []
     for seg, n in enumerate(segment_frame_counts(durations, options.fps)):

@@ -42,6 +42,17 @@ def band_of_row(row: int, num_ws: int) -> str:
     return "fine"
 
 
+BANDS = ("coarse", "middle", "fine")  # band_of_row's names, in row order
+
+
+def band_rows(num_ws: int) -> dict[str, list[int]]:
+    """{'coarse': [...], 'middle': [...], 'fine': [...]}: the rows of each band of a network with `num_ws` rows."""
+    out: dict[str, list[int]] = {b: [] for b in BANDS}
+    for r in range(num_ws):
+        out[band_of_row(r, num_ws)].append(r)
+    return out
+
+
 def first_step_reading(steps: list[SynthesisStep], row: int) -> int:
     """Index of the first step whose output depends on `row` or later rows (cache boundary for edits >= row)."""
     for i, step in enumerate(steps):

@@ -40,20 +40,11 @@ from renderer.cast.description import (
     w_to_character,
 )
 from renderer.latents.directions import labelled_from_ws, mapped_ws, pca, sefa
-from renderer.nets.contract import band_of_row
+from renderer.nets.contract import BANDS, band_rows
 from renderer.network import Network
 from renderer.training.batches import compose, drawing_function, heldout_batch
 from renderer.training.configs import CastNetworkConfig, get_config
 from renderer.training.trainer import psnr, render_batch
-
-BANDS = ("coarse", "middle", "fine")
-
-
-def _band_rows(num_ws: int) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {b: [] for b in BANDS}
-    for r in range(num_ws):
-        out[band_of_row(r, num_ws)].append(r)
-    return out
 
 
 def drawn_character(config: CastNetworkConfig, ws: np.ndarray) -> Character:
@@ -93,7 +84,7 @@ def band_factor_table(
         f"[-1, 1] units; render PSNR: network vs the cast's drawing of the decoded moved character, "
         f"{render} characters, held-out baseline {base_psnr:.2f} dB)"
     ]
-    rows_of = _band_rows(network.num_ws)
+    rows_of = band_rows(network.num_ws)
     for band in BANDS:
         rows = rows_of[band]
         if not rows:
@@ -249,7 +240,7 @@ def run_direction_quality(network: Network, device: str = "cpu", top: int = 3, c
     lines = band_factor_table(network, config, top=top, count=count, device=device)
     if config.group_of_factor("expression") is not None:
         lines += label_a_few(network, config, device=device)  # on the expression rows
-        middle = _band_rows(network.num_ws)["middle"]
+        middle = band_rows(network.num_ws)["middle"]
         band = label_a_few(network, config, rows=middle, device=device)  # on the whole middle band
         lines += [band[0], *band[2:]]
     lines.append(f"{network.name}: direction quality measured in {time.perf_counter() - t0:.0f} s on {device}")

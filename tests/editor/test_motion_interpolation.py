@@ -10,6 +10,7 @@ from renderer.latents.motion import (
     MotionOptions,
     clip_ws,
     ease,
+    frame_count,
     interpolate_rows,
     plan_frames,
     row_delays,
@@ -75,6 +76,20 @@ def test_frame_plan_counts_and_ends() -> None:
         plan_frames(1, [], opts, BANDS)
     with pytest.raises(MotionError, match="need 2 segment durations"):
         plan_frames(3, [1.0], opts, BANDS)
+
+
+@pytest.mark.parametrize("loop", [False, True])
+@pytest.mark.parametrize("fps", [10.0, 24.0, 7.3])
+def test_frame_count_is_the_plan_length(loop: bool, fps: float) -> None:
+    opts = MotionOptions(fps=fps, loop=loop, band_delays=(0.0, 0.3, 0.6))
+    durations = [1.0, 0.5, 0.04][: 3 if loop else 2]
+    assert frame_count(3, durations, opts) == len(plan_frames(3, durations, opts, BANDS))
+    with pytest.raises(MotionError, match="at least 2 keyframes"):
+        frame_count(1, [], opts)
+    with pytest.raises(MotionError, match="segment durations"):
+        frame_count(3, [1.0] * 5, opts)
+    with pytest.raises(MotionError, match="positive duration"):
+        frame_count(3, [1.0, -1.0, 1.0][: 3 if loop else 2], opts)
 
 
 @pytest.mark.parametrize("method", ["linear", "spherical"])
