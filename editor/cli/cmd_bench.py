@@ -143,14 +143,18 @@ def format_contended(r: dict[str, Any]) -> str:
         f"== contended: {r['busy_processes']} busy-looping process(es) on {r['cores']} core(s)",
         format_table(r["contended"]),
         "",
-        f"== contended / idle ({r['threads']} CPU thread(s); target <= {CONTENDED_TARGET} with one busy process per core)",
+        f"== contended / idle ({r['threads']} CPU thread(s) idle, {r.get('threads_contended', r['threads'])} contended;"
+        f" target <= {CONTENDED_TARGET} with one busy process per core)",
         f"{'figure':<30}{'idle ms':>11}{'contended ms':>14}{'ratio':>9}{'CPU-time ratio':>16}",
     ]
     for label in idle:  # the measuring order (a JSON round trip sorts the ratio keys)
         ratio = r["ratios"][label]
         flag = "" if ratio <= CONTENDED_TARGET else "   over target"
         lines.append(f"{label:<30}{idle[label]:11.2f}{busy[label]:14.2f}{ratio:9.2f}{r['cpu_ratios'][label]:16.2f}{flag}")
-    lines.append("(CPU-time ratio near 1: threads wait passively; the wall ratio is the share of the CPU the run got)")
+    lines.append(
+        "(threads: torch's thread team, which Castmaker shrinks to the cores other programs leave free;"
+        " the wall ratio is the share of the CPU the run got)"
+    )
     return "\n".join(lines)
 
 

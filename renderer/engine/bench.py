@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from renderer.engine import cpu_share
 from renderer.engine.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -287,7 +288,9 @@ def busy_processes(count: int) -> Iterator[list[subprocess.Popen]]:
                     stderr=subprocess.DEVNULL,
                 )
             )
-        time.sleep(0.2)  # let them start spinning before the first timed run
+        # As on a user's busy machine, the load is there before the work starts: long enough for the
+        # fair-share monitor (cpu_share) to have seen it.
+        time.sleep(cpu_share.WINDOW_S + 2 * cpu_share.SAMPLE_S)
         yield processes
     finally:
         stop_processes(processes)
@@ -316,7 +319,8 @@ def run_contended_bench(
     return {
         "busy_processes": busy,
         "cores": usable_cores(),
-        "threads": torch.get_num_threads(),
+        "threads": idle["threads"],
+        "threads_contended": contended["threads"],
         "idle": idle,
         "contended": contended,
         "ratios": {label: _ratio(b[label], a[label]) for label in a},

@@ -24,6 +24,7 @@ from renderer.engine.device import describe_device, pick_device
 from renderer.engine.images import to_uint8
 from renderer.engine.options import DEFAULT_CACHE_BYTES, EngineOptions, resolve_options
 from renderer.engine.prefix_cache import PrefixCache, prefix_digests
+from renderer.engine.threads import share_cpu
 from renderer.engine.thumbnail_strategy import ThumbnailStrategy
 from renderer.errors import LatentError, RenderError
 from renderer.latents.recipe import Recipe, SeedSource, Source, WSource, evaluate_recipe
@@ -288,9 +289,16 @@ class Engine:
         """Differentiable synthesis of ws [N, num_ws, w_dim] on this device (projection uses it)."""
         kwargs.setdefault("noise_mode", "const")
         kwargs.setdefault("force_fp32", self.options.force_fp32)
+        self._share_cpu()
         return self.G.synthesis(ws, **kwargs)
 
+    def _share_cpu(self) -> None:
+        """On the CPU, size torch's thread team to the cores other programs leave free (threads.share_cpu)."""
+        if self.device.type == "cpu":
+            share_cpu()
+
     def _run(self, x: torch.Tensor, state: Any, start: int, stop: int) -> Any:
+        self._share_cpu()
         if not self.options.compile:
             return self._runner(x, state, start, stop, force_fp32=self.options.force_fp32, noise_mode="const")
         for s in range(start, stop):
@@ -299,6 +307,7 @@ class Engine:
 
     def _full_image(self, x: torch.Tensor) -> torch.Tensor:
         """Uncached synthesis of a batch [N, num_ws, w_dim] -> [N, C, H, W]."""
+        self._share_cpu()
         if not self._stepwise:
             return self._runner(x, force_fp32=self.options.force_fp32, noise_mode="const")
         synth = self.G.synthesis

@@ -1,19 +1,22 @@
 """How many CPU threads Castmaker's torch work uses, and one place that sets it.
 
-Why: torch starts one OpenMP worker per core. What made Castmaker a bad neighbour was the waiting
-policy (workers spinning while they wait: 10-50x slower under load, issue 13); main.py makes them wait
-passively, so a worker gives its core back the moment it waits. The count, decided by measurement on
-the 2-core test machine (issue 13 report; re-run with `python main.py --threads N bench --contended K`
-and `python main.py --threads N bench --ui`, N = 1 and 2):
-- the editor and headless commands use every usable core. With passive waiting, one thread fewer did
-  not give the editor's UI thread measurably more room (1.1-1.5 ms per slider step either way) but
-  delivered fewer preview frames, idle and with a busy process per core, and on an idle machine it
-  costs up to 1/cores of the speed (half on 2 cores), against the target of at most 5 % slower idle;
+Why: torch starts one OpenMP worker per core, and OpenMP workers spin while they wait. On an idle
+machine that is the fastest choice; when other programs keep the cores busy, spinning workers fight them
+for cores and everything runs 10-50x slower (issue 13). Waiting passively fixes that but costs 1.6-1.9x
+on an idle 2-core machine. So (Linux) Castmaker keeps the spinning wait and shrinks its team instead:
+`share_cpu()`, called before each unit of CPU work, uses the count chosen here, lowered to the cores
+other programs leave free (`cpu_share`). Where that cannot be measured, main.py makes workers wait
+passively. Counts, decided by measurement on the 2-core test machine (issue 13 notes; re-run with
+`python main.py --threads N bench --contended K` and `--ui`):
+- the editor and headless commands use every usable core (on an idle machine one thread fewer costs
+  up to 1/cores of the speed, against the target of at most 5 % slower idle);
 - the imgui viewer (a software OpenGL context renders in the same process) and training (hours in the
-  background, often two runs side by side) keep their earlier rule: every core but one.
+  background, often two runs side by side) keep their earlier rule: every core but one. Training does
+  not share_cpu: a resumed run must compute the same steps, so its count stays fixed.
 
 Precedence, highest first: `--threads N` on the command line, the OMP_NUM_THREADS environment variable
-(the user's own setting for every OpenMP program), the editor's "CPU threads" setting, the default.
+(the user's own setting for every OpenMP program), the editor's "CPU threads" setting, the default;
+the result is a ceiling that share_cpu only ever lowers.
 torch's thread count is per thread once a thread has run a parallel op (OpenMP keeps it per thread):
 set_threads acts on the calling thread and on threads that have not run one yet, so a long-lived
 worker thread (the editor's RenderWorker) must set it itself (editor/ui/threads_menu.py does).
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,20 +99,58 @@ def resolve_threads(requested: int | None = None, setting: int | None = None, le
     return default_threads(leave_a_core=leave_a_core)
 
 
+_ceiling: int | None = None  # the count set_threads was last given: share_cpu never goes above it
+_local = threading.local()  # .applied: the count set_threads / share_cpu last set in this thread
+
+
 def set_threads(count: int) -> int:
-    """Set torch's intra-op thread count for this thread (and threads not yet started); returns the previous count."""
+    """Set torch's intra-op thread count for this thread (and threads not yet started); returns the previous count.
+
+    The count is also the ceiling share_cpu() works under.
+    """
+    global _ceiling
     count = int(check_threads(count) or 1)
+    _ceiling = count
     before = torch.get_num_threads()
     if count != before:
         torch.set_num_threads(count)
+    _local.applied = count
     return before
+
+
+def share_cpu() -> int:
+    """Lower (or restore) this thread's torch thread count to the cores other programs leave free.
+
+    Called before each unit of CPU work (a render, a projection step): the count is the one set_threads
+    chose, lowered while other processes keep cores busy (`cpu_share.fair_thread_count`, measured by
+    `cpu_share.monitor`; Linux only, elsewhere the count is left alone). Code that never called
+    set_threads, or that set torch's count itself since, is left alone too. Returns the count in use.
+    """
+    from renderer.engine import cpu_share
+
+    current = torch.get_num_threads()
+    applied = getattr(_local, "applied", None)
+    if _ceiling is None or (applied is not None and current != applied):
+        return current
+    mon = cpu_share.monitor() if _ceiling > 1 else None
+    count = _ceiling
+    if mon is not None:
+        cpus = len(mon.cpus) if mon.cpus else usable_cores()
+        count = cpu_share.fair_thread_count(_ceiling, mon.others_busy(), cpus, physical_cores())
+    if count != current:
+        torch.set_num_threads(count)
+    _local.applied = count
+    return count
 
 
 @contextlib.contextmanager
 def cpu_threads(requested: int | None = None, setting: int | None = None, leave_a_core: bool = False) -> Iterator[int]:
     """Use resolve_threads(...) threads inside the block, and the previous count after."""
+    global _ceiling
+    ceiling = _ceiling
     before = set_threads(resolve_threads(requested, setting, leave_a_core))
     try:
         yield torch.get_num_threads()
     finally:
         set_threads(before)
+        _ceiling = ceiling
