@@ -57,6 +57,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="learning rate at the --kimg target as a share of the start (exponential; new runs 0.1, resumed runs "
         "keep theirs; with --minutes alone the rate is constant)",
     )
+    p.add_argument(
+        "--draw-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes that draw the cast's pictures ahead of training (default: none on the CPU, else every core but "
+        "one, at most 16); the batches are the same for any N",
+    )
     p.add_argument("--eval-every", type=float, default=180.0, metavar="S", help="seconds between held-out PSNR checks")
     p.add_argument("--grid-every", type=float, default=600.0, metavar="S", help="seconds between sample grids")
 
@@ -153,6 +161,7 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         eval_every_s=args.eval_every,
         grid_every_s=args.grid_every,
         init=args.init if resume is None else None,
+        draw_workers=args.draw_workers,
     )
     if args.init and resume is not None:
         raise TrainingError("--init starts a new run; a resumed run already has its weights: drop one of them")

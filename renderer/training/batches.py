@@ -99,15 +99,24 @@ def sample_factors(rng: np.random.RandomState, config: CastNetworkConfig) -> lis
     return [sources[int(rng.randint(MIX_SOURCES))] for _ in config.groups]
 
 
-def training_batch(rng: np.random.RandomState, config: CastNetworkConfig, size: int, draw: Callable) -> Batch:
-    """A band-mixed batch (see the module docstring); deterministic given the RandomState."""
-    ws, images, chars = [], [], []
+def sample_batch(rng: np.random.RandomState, config: CastNetworkConfig, size: int) -> tuple[np.ndarray, list[Character]]:
+    """The w+ (float32 [size, num_ws, W_DIM], noise added) and characters of a band-mixed batch, not yet drawn.
+
+    All of a batch's randomness is drawn here; drawing the characters takes none, so the drawings can be
+    made anywhere (e.g. in worker processes, `batch_stream`) and the batch stays the same.
+    """
+    ws, chars = [], []
     for _ in range(size):
         w, c = compose(config, sample_factors(rng, config))
         ws.append(w + rng.normal(0.0, W_NOISE, size=w.shape).astype(np.float32))
-        images.append(draw(c))
         chars.append(c)
-    return Batch(np.stack(ws), np.stack(images), chars)
+    return np.stack(ws), chars
+
+
+def training_batch(rng: np.random.RandomState, config: CastNetworkConfig, size: int, draw: Callable) -> Batch:
+    """A band-mixed batch (see the module docstring), drawn here; deterministic given the RandomState."""
+    ws, chars = sample_batch(rng, config, size)
+    return Batch(ws, np.stack([draw(c) for c in chars]), chars)
 
 
 def heldout_batch(config: CastNetworkConfig, size: int, mixed: bool, seed: int = 900_001) -> Batch:

@@ -32,6 +32,7 @@ from torch import nn
 
 from renderer.fileio import save_png, write_bytes_atomic
 from renderer.nets import build_generator
+from renderer.training.batch_stream import BatchStream, auto_draw_workers
 from renderer.training.batches import Batch, drawing_function, heldout_batch, training_batch
 from renderer.training.configs import CastNetworkConfig, TrainingError, get_config
 from renderer.training.curve import curve_image
@@ -66,6 +67,7 @@ class TrainOptions:
     checkpoint_every_s: float = 300.0
     heldout: int = 32
     init: str | None = None  # start a new run from this network's synthesis weights (file or bundled name)
+    draw_workers: int | None = None  # processes drawing batches ahead (None: batch_stream.auto_draw_workers)
 
 
 @dataclass
@@ -391,31 +393,36 @@ def run_training(
         log.warning("interrupted: checkpoint saved at %.2f kimg in %s", state.nimg / 1000.0, ckpt)
         return KeyboardInterrupt()
 
-    t_prev = time.monotonic()
-    while not done():
-        if should_stop is not None and should_stop():
-            raise interrupted()
-        for group in state.optimizer.param_groups:
-            group["lr"] = learning_rate(base_lr, decay, state.nimg / target_nimg if target_nimg else 0.0)
-        batch = training_batch(state.rng, config, batch_size, draw)
-        losses.append(train_step(state, config, batch, device))
-        now = time.monotonic()
-        state.seconds += now - t_prev
-        t_prev = now
-        if now - last_eval >= options.eval_every_s:
-            eval_now()
-            last_eval = time.monotonic()
-        if now - last_grid >= options.grid_every_s:
-            grid_now()
-            last_grid = time.monotonic()
-        if now - last_ckpt >= options.checkpoint_every_s:
-            checkpoint_now()
-            last_ckpt = time.monotonic()
-        if on_progress is not None:
-            try:
-                on_progress(Progress(state.nimg / 1000.0, losses[-1], latest_psnr, _eta(state, start_nimg, start_time, target_nimg, deadline)))
-            except KeyboardInterrupt:
-                raise interrupted() from None
+    workers = auto_draw_workers(device.type) if options.draw_workers is None else options.draw_workers
+    if workers < 0:
+        raise TrainingError(f"--draw-workers must be 0 or more, got {workers}")
+    with BatchStream(state.rng, config, batch_size, draw, workers) as stream:
+        t_prev = time.monotonic()
+        while not done():
+            if should_stop is not None and should_stop():
+                raise interrupted()
+            for group in state.optimizer.param_groups:
+                group["lr"] = learning_rate(base_lr, decay, state.nimg / target_nimg if target_nimg else 0.0)
+            batch = stream.next()
+            losses.append(train_step(state, config, batch, device))
+            now = time.monotonic()
+            state.seconds += now - t_prev
+            t_prev = now
+            if now - last_eval >= options.eval_every_s:
+                eval_now()
+                last_eval = time.monotonic()
+            if now - last_grid >= options.grid_every_s:
+                grid_now()
+                last_grid = time.monotonic()
+            if now - last_ckpt >= options.checkpoint_every_s:
+                checkpoint_now()
+                last_ckpt = time.monotonic()
+            if on_progress is not None:
+                try:
+                    eta = _eta(state, start_nimg, start_time, target_nimg, deadline)
+                    on_progress(Progress(state.nimg / 1000.0, losses[-1], latest_psnr, eta))
+                except KeyboardInterrupt:
+                    raise interrupted() from None
     if state.step > start_step or not state.history:
         eval_now()
         grid_now()
