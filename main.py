@@ -5,19 +5,39 @@ from __future__ import annotations
 import os
 import sys
 
-# OpenMP threads that spin while waiting starve other programs (and each other) on a shared CPU. On
-# Linux, Castmaker measures other programs' CPU use and shrinks its thread team while they are busy
-# (renderer/engine/cpu_share.py), keeping OpenMP's fast spinning wait for an idle machine. Elsewhere it
-# cannot measure that, so threads wait passively: this must be in the environment before torch loads
-# its OpenMP runtime. A user's own setting wins.
-if not os.path.isfile("/proc/stat"):
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# OpenMP threads that spin while waiting starve other programs (and each other) on a shared CPU. Where
+# Castmaker can measure other programs' CPU use (Linux /proc/stat), its renders shrink their thread
+# team while others are busy (renderer/cpu_share.py) and keep OpenMP's fast spinning wait for an idle
+# machine. Elsewhere, and for `train` (a fixed thread count, so that a resumed run computes the same
+# steps), threads wait passively. This must be in the environment before torch loads its OpenMP
+# runtime; a user's own setting wins.
+def _command(argv: list[str]) -> str | None:
+    """The subcommand in argv (skipping the global --threads N), or None for the editor."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--threads":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _choose_openmp_wait(argv: list[str]) -> None:
+    from renderer.cpu_share import available
+
+    if _command(argv) == "train" or not available():
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    _choose_openmp_wait(args)
     from editor.cli import run
 
-    return run(sys.argv[1:] if argv is None else argv)
+    return run(args)
 
 
 if __name__ == "__main__":

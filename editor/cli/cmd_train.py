@@ -25,6 +25,17 @@ from pathlib import Path
 NETWORKS = ("cast-sprite", "cast-portrait")
 
 
+
+def _workers(text: str) -> int:
+    """argparse type of --draw-workers: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more (0: draw in the training process), got {text!r}")
+    return value
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a cast network (cast-portrait / cast-sprite / all) on the procedural cast")
     p.add_argument(
@@ -59,7 +70,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--draw-workers",
-        type=int,
+        type=_workers,
         default=None,
         metavar="N",
         help="processes that draw the cast's pictures ahead of training (default: none on the CPU, else every core but "

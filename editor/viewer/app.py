@@ -11,10 +11,13 @@ Fonts and assets come from the imgui-bundle package; window settings go to the p
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -553,11 +556,29 @@ def add_ons() -> immapp.AddOnsParams:
     return immapp.AddOnsParams(with_implot=True)
 
 
+@contextlib.contextmanager
+def _signal_dispositions_kept() -> Iterator[None]:
+    """Restore SIGPIPE's disposition after the window closes.
+
+    Why: the native window stack installs its own SIGPIPE handler while it runs and leaves it behind.
+    Python ignores SIGPIPE so that writing to a closed pipe raises an error instead; with the leftover
+    handler, a later write to a pipe whose reader died (a worker process of the same interpreter, e.g.
+    in the test suite) crashed the whole process.
+    """
+    kept = signal.getsignal(signal.SIGPIPE) if hasattr(signal, "SIGPIPE") else None
+    try:
+        yield
+    finally:
+        if kept is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGPIPE, kept)
+
+
 def run_viewer(app: ViewerApp) -> int:
     """Open the window and run until it closes; in screenshot mode save the window as PNG. Exit code."""
     params = runner_params(app)
     try:
-        immapp.run(params, add_ons())
+        with _signal_dispositions_kept():
+            immapp.run(params, add_ons())
     except RuntimeError as exc:  # window or GL context creation failed inside the runner
         from editor.viewer.display_probe import ViewerUnavailable
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from renderer.engine import cpu_share
+from renderer import cpu_share
 from renderer.engine.engine import Engine
 
 log = logging.getLogger(__name__)

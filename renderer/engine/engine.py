@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from renderer import cpu_share
 from renderer.engine.device import describe_device, pick_device
 from renderer.engine.images import to_uint8
 from renderer.engine.options import DEFAULT_CACHE_BYTES, EngineOptions, resolve_options
@@ -90,6 +91,8 @@ class Engine:
         thumb_batch_size: int = 8,
     ) -> None:
         self.device = pick_device(device)
+        if self.device.type == "cpu":
+            cpu_share.monitor()  # start measuring other programs' load now, before the first render needs it
         self._wishes = dict(fp16=fp16, channels_last=channels_last, compile=compile, cuda_graphs=cuda_graphs)
         self.options: EngineOptions = resolve_options(self.device, **self._wishes)
         self.cache = PrefixCache(cache_bytes)
@@ -241,6 +244,7 @@ class Engine:
         # mapping network casts to float32 first anyway, so the numbers are the same.
         zt = torch.from_numpy(np.asarray(z, dtype=np.float32)).to(self.device)
         c = self.class_vector(class_idx, batch=zt.shape[0])
+        self._share_cpu()
         ws = self.G.mapping(zt, c, truncation_psi=psi, truncation_cutoff=cutoff)
         return ws.to(torch.float32).cpu().numpy()
 

@@ -12,7 +12,8 @@ passively. Counts, decided by measurement on the 2-core test machine (issue 13 n
   up to 1/cores of the speed, against the target of at most 5 % slower idle);
 - the imgui viewer (a software OpenGL context renders in the same process) and training (hours in the
   background, often two runs side by side) keep their earlier rule: every core but one. Training does
-  not share_cpu: a resumed run must compute the same steps, so its count stays fixed.
+  not share_cpu (a resumed run must compute the same steps, so its count stays fixed); main.py makes
+  its threads wait passively instead.
 
 Precedence, highest first: `--threads N` on the command line, the OMP_NUM_THREADS environment variable
 (the user's own setting for every OpenMP program), the editor's "CPU threads" setting, the default;
@@ -28,38 +29,21 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import torch
 
+from renderer import cpu_share
 from renderer.errors import CastmakerError
 
 
 def usable_cores() -> int:
-    """CPU cores this process may run on (its affinity mask where the OS has one), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # macOS / Windows: no affinity mask
-        return max(1, os.cpu_count() or 1)
+    """CPU cores this process may run on (affinity mask, cgroup quota), at least 1: see cpu_share.usable_cores."""
+    return cpu_share.usable_cores()
 
 
 def physical_cores() -> int:
-    """Physical cores among the usable CPUs (hyperthread siblings count once), at least 1.
-
-    Why: torch's own default is one thread per physical core (a second thread on a hyperthread sibling
-    slows convolutions down); this keeps that while honouring the affinity mask. Linux reads the CPU
-    topology from /sys; elsewhere, or if it cannot be read, the usable core count.
-    """
-    try:
-        cpus = sorted(os.sched_getaffinity(0))
-        root = Path("/sys/devices/system/cpu")
-        cores = {
-            ((root / f"cpu{c}/topology/physical_package_id").read_text().strip(), (root / f"cpu{c}/topology/core_id").read_text().strip())
-            for c in cpus
-        }
-        return max(1, len(cores))
-    except (AttributeError, OSError, ValueError):
-        return usable_cores()
+    """Physical cores among the usable CPUs (hyperthread siblings once), at least 1: see cpu_share.physical_cores."""
+    return cpu_share.physical_cores()
 
 
 def default_threads(cores: int | None = None, leave_a_core: bool = False) -> int:
@@ -126,8 +110,6 @@ def share_cpu() -> int:
     `cpu_share.monitor`; Linux only, elsewhere the count is left alone). Code that never called
     set_threads, or that set torch's count itself since, is left alone too. Returns the count in use.
     """
-    from renderer.engine import cpu_share
-
     current = torch.get_num_threads()
     applied = getattr(_local, "applied", None)
     if _ceiling is None or (applied is not None and current != applied):
@@ -135,8 +117,7 @@ def share_cpu() -> int:
     mon = cpu_share.monitor() if _ceiling > 1 else None
     count = _ceiling
     if mon is not None:
-        cpus = len(mon.cpus) if mon.cpus else usable_cores()
-        count = cpu_share.fair_thread_count(_ceiling, mon.others_busy(), cpus, physical_cores())
+        count = cpu_share.fair_thread_count(_ceiling, mon.others_busy(wait=True), mon.cpu_count, mon.physical)
     if count != current:
         torch.set_num_threads(count)
     _local.applied = count

@@ -403,7 +403,11 @@ def run_training(
                 raise interrupted()
             for group in state.optimizer.param_groups:
                 group["lr"] = learning_rate(base_lr, decay, state.nimg / target_nimg if target_nimg else 0.0)
-            batch = stream.next()
+            try:
+                batch = stream.next()
+            except TrainingError:  # a drawing process died: keep what was trained, then say so
+                checkpoint_now()
+                raise
             losses.append(train_step(state, config, batch, device))
             now = time.monotonic()
             state.seconds += now - t_prev

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -166,7 +167,14 @@ def test_gestures_drive_the_state_and_the_render_thread(tmp_path, monkeypatch):
     from imgui_bundle.immapp import testing
 
     from editor.session import load_session
-    from editor.viewer.app import ViewerApp, ViewerInfo, ViewerOptions, add_ons, runner_params
+    from editor.viewer.app import (
+        ViewerApp,
+        ViewerInfo,
+        ViewerOptions,
+        _signal_dispositions_kept,
+        add_ons,
+        runner_params,
+    )
     from editor.viewer.frames import render_frame
     from editor.viewer.render_thread import RenderThread
     from editor.viewer.viewer_state import GRID_SIZE
@@ -205,11 +213,13 @@ def test_gestures_drive_the_state_and_the_render_thread(tmp_path, monkeypatch):
         ctx.yield_(2)
 
     try:
-        testing.run(test_function=script, runner_params=runner_params(app), add_ons_params=add_ons())
+        with _signal_dispositions_kept():  # as run_viewer does: the window stack leaves a SIGPIPE handler behind
+            testing.run(test_function=script, runner_params=runner_params(app), add_ons_params=add_ons())
     finally:
         worker.stop()
         torch.set_num_threads(threads)
 
+    assert signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN  # Python's own setting is back
     assert seen["first"], "no frame arrived from the render thread"
     dragged = seen["after_drag"]
     assert dragged.y == 0.0 and 0.05 < dragged.x < 2.0, dragged  # moved right by a fraction of a cell

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 import torch
 
-from renderer.engine import Engine, cpu_share
+from renderer import cpu_share
+from renderer.engine import Engine
 from renderer.engine import threads as threads_mod
 from renderer.engine.bench import BUSY_LOOP
 from tests.helpers.tiny import tiny_network
@@ -64,8 +65,10 @@ class FakeSources:
         self.own = 5.0
         self.busy_ticks = 10_000
 
+        self.online = 2  # CPUs listed in /proc/stat
+
     def stat(self) -> str:
-        return f"cpu0 {self.busy_ticks} 0 0 0 0 0 0 0\ncpu1 0 0 0 0 0 0 0 0\n"
+        return f"cpu0 {self.busy_ticks} 0 0 0 0 0 0 0\n" + "cpu1 0 0 0 0 0 0 0 0\n" * (self.online - 1)
 
     def advance(self, seconds: float, busy_cores: float, own_cores: float) -> None:
         ticks = os.sysconf("SC_CLK_TCK")
@@ -74,9 +77,15 @@ class FakeSources:
         self.own += own_cores * seconds
 
 
+def fake_monitor(src: FakeSources) -> cpu_share.OtherLoadMonitor:
+    return cpu_share.OtherLoadMonitor(
+        {0, 1}, physical=2, sample_s=0.25, window_s=1.0, clock=lambda: src.now, own_cpu_s=lambda: src.own, stat_text=src.stat
+    )
+
+
 def test_others_busy_is_all_busy_time_less_this_processs_own_over_the_window() -> None:
     src = FakeSources()
-    mon = cpu_share.OtherLoadMonitor({0, 1}, sample_s=0.25, window_s=1.0, clock=lambda: src.now, own_cpu_s=lambda: src.own, stat_text=src.stat)
+    mon = fake_monitor(src)
     mon.sample()
     assert mon.others_busy() is None  # one sample is no rate yet
     for _ in range(4):
@@ -89,12 +98,75 @@ def test_others_busy_is_all_busy_time_less_this_processs_own_over_the_window() -
     assert mon.others_busy() == pytest.approx(0.0, abs=0.02)
 
 
+def test_an_estimate_goes_stale_when_sampling_stops() -> None:
+    src = FakeSources()
+    mon = fake_monitor(src)
+    for _ in range(5):
+        mon.sample()
+        src.advance(0.25, busy_cores=2.0, own_cores=0.0)
+    assert mon.others_busy() == pytest.approx(2.0, abs=0.05)
+    src.now += cpu_share.STALE_S + 0.1  # no sample since: the machine may be idle by now
+    assert mon.others_busy() is None
+
+
+def test_a_change_in_the_cpus_found_restarts_the_window() -> None:
+    src = FakeSources()
+    mon = fake_monitor(src)
+    mon.sample()
+    src.advance(0.25, busy_cores=0.5, own_cores=0.0)
+    mon.sample()
+    src.online = 1  # a CPU went offline: busy sums over different CPUs are not comparable
+    mon.sample()
+    assert mon.others_busy() is None
+    src.advance(0.25, busy_cores=0.5, own_cores=0.0)
+    mon.sample()
+    assert mon.others_busy() == pytest.approx(0.5, abs=0.05)
+
+
+def test_the_first_estimate_waits_one_interval_instead_of_guessing() -> None:
+    mon = cpu_share.OtherLoadMonitor(set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None, sample_s=0.05)
+    if not cpu_share.available():
+        pytest.skip("needs Linux /proc/stat")
+    mon.sample()
+    assert mon.others_busy() is None
+    assert mon.others_busy(wait=True) is not None
+
+
+def test_containers_that_renumber_proc_stat_watch_every_cpu_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cpu_share, "_affinity", lambda: {40, 41})  # host numbers; /proc/stat says cpu0..cpu2
+    assert cpu_share._watched_cpus(STAT) is None
+    monkeypatch.setattr(cpu_share, "_affinity", lambda: {0, 2})
+    assert cpu_share._watched_cpus(STAT) == {0, 2}
+    assert cpu_share._watched_cpus("intr 1\n") is False
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"cpu.max": "150000 100000\n"}, 1.5),
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "200000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2.0),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+)
+def test_a_cgroup_cpu_quota_caps_the_cores(tmp_path, monkeypatch: pytest.MonkeyPatch, files: dict, expected: float | None) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(cpu_share, "CGROUP_ROOT", tmp_path)
+    assert cpu_share.cgroup_cpu_quota() == expected
+    if expected is not None:
+        assert cpu_share.usable_cores() <= max(1, int(np.ceil(expected)))
+
+
 class FixedLoad:
     def __init__(self, others: float | None) -> None:
-        self.cpus = {0, 1}
+        self.cpu_count = 2
+        self.physical = 2
         self.others = others
 
-    def others_busy(self) -> float | None:
+    def others_busy(self, wait: bool = False) -> float | None:
         return self.others
 
 
@@ -112,7 +184,6 @@ def test_share_cpu_lowers_the_count_while_others_are_busy_and_restores_it(
 ) -> None:
     load = FixedLoad(1.5)
     monkeypatch.setattr(cpu_share, "monitor", lambda: load)
-    monkeypatch.setattr(threads_mod, "physical_cores", lambda: 2)
     threads_mod.set_threads(2)
     assert threads_mod.share_cpu() == 1 and torch.get_num_threads() == 1
     load.others = 0.0
@@ -179,10 +250,20 @@ def test_a_real_busy_process_is_seen_while_we_work_too() -> None:
     assert others is not None and others >= 0.5
 
 
-def test_main_keeps_openmp_spinning_where_load_is_measured() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    out = subprocess.run(
-        [sys.executable, "-c", "import main, os; print(os.environ.get('OMP_WAIT_POLICY'))"],
-        cwd=REPO, env=env, capture_output=True, text=True, check=True,
-    ).stdout.strip()
-    assert out == ("None" if Path("/proc/stat").is_file() else "PASSIVE")
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [([], None), (["render", "--seed", "1"], "render"), (["--threads", "2", "train", "cast-tiny"], "train"), (["--screenshot"], None)],
+)
+def test_main_finds_the_command(argv: list[str], command: str | None) -> None:
+    import main
+
+    assert main._command(argv) == command
+
+
+@pytest.mark.parametrize("argv", [["render"], ["--threads", "1", "train", "cast-sprite"], []])
+def test_main_keeps_openmp_spinning_where_load_is_measured_except_for_training(argv: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", cpu_share.DISABLE_ENV)}
+    code = f"import main, os; main._choose_openmp_wait({argv!r}); print(os.environ.get('OMP_WAIT_POLICY'))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    spinning = cpu_share.available() and "train" not in argv
+    assert out == ("None" if spinning else "PASSIVE")

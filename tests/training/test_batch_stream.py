@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +12,8 @@ import torch
 from renderer.training import batches as B
 from renderer.training import trainer as T
 from renderer.training.batch_stream import MAX_AUTO_WORKERS, BatchStream, auto_draw_workers
-from renderer.training.configs import CAST_TINY
+from renderer.training.configs import CAST_TINY, TrainingError
+from tests.helpers import crash_draw
 
 
 @pytest.fixture(autouse=True)
@@ -62,3 +66,30 @@ def test_a_run_with_draw_workers_trains_the_same_weights_and_resumes_exactly(tmp
     assert s1.step == s2.step == 4
     for (name, p1), p2 in zip(s1.G.state_dict().items(), s2.G.state_dict().values(), strict=True):
         assert torch.equal(p1, p2), name
+
+
+def test_a_worker_that_dies_gives_a_clear_error_not_a_hang() -> None:
+    with BatchStream(np.random.RandomState(0), CAST_TINY, 2, crash_draw.die, workers=1) as stream:
+        with pytest.raises(TrainingError, match="ended unexpectedly.*--resume"):
+            stream.next()
+
+
+def test_workers_leave_ctrl_c_to_the_training_process() -> None:
+    with BatchStream(np.random.RandomState(0), CAST_TINY, 2, crash_draw.grey, workers=1, depth=1) as stream:
+        stream.next()  # the worker is up
+        for pid in list(stream._pool._processes):  # what a terminal's Ctrl+C does to the process group
+            os.kill(pid, signal.SIGINT)
+        for _ in range(3):
+            assert stream.next().images.shape == (2, 4, 4, 3)
+
+
+def test_a_run_whose_drawing_process_dies_keeps_its_checkpoint(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class DyingStream(BatchStream):
+        def __init__(self, rng, config, size, draw, workers=0, depth=3) -> None:
+            super().__init__(rng, config, size, crash_draw.die, workers, depth)
+
+    monkeypatch.setattr(T, "BatchStream", DyingStream)
+    options = T.TrainOptions(network="cast-tiny", outdir=str(tmp_path), eval_every_s=1e9, grid_every_s=1e9, heldout=4, draw_workers=1)
+    with pytest.raises(TrainingError, match="ended unexpectedly"):
+        T.run_training(options, max_steps=2)
+    assert (tmp_path / T.CHECKPOINT_NAME).is_file()
