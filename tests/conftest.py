@@ -6,6 +6,10 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Renders compared bit for bit must not change their thread team with the test machine's load (a float sum
+# split across a different number of threads can round a pixel the other way): CPU sharing is off in the
+# suite, and tests/renderer/test_cpu_share.py turns it on where it tests it.
+os.environ["CASTMAKER_CPU_SHARE"] = "0"
 
 import pytest  # noqa: E402
 

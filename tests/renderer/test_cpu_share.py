@@ -123,10 +123,9 @@ def test_a_change_in_the_cpus_found_restarts_the_window() -> None:
     assert mon.others_busy() == pytest.approx(0.5, abs=0.05)
 
 
+@pytest.mark.skipif(not cpu_share.PROC_STAT.is_file(), reason="needs Linux /proc/stat")
 def test_the_first_estimate_waits_one_interval_instead_of_guessing() -> None:
-    mon = cpu_share.OtherLoadMonitor(set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None, sample_s=0.05)
-    if not cpu_share.available():
-        pytest.skip("needs Linux /proc/stat")
+    mon = cpu_share.OtherLoadMonitor(set(os.sched_getaffinity(0)), sample_s=0.05)
     mon.sample()
     assert mon.others_busy() is None
     assert mon.others_busy(wait=True) is not None
@@ -215,8 +214,11 @@ def test_share_cpu_leaves_the_count_alone_where_load_cannot_be_measured(
 
 
 def test_the_switch_turns_measuring_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(cpu_share.DISABLE_ENV, "0")
+    monkeypatch.setenv(cpu_share.DISABLE_ENV, "0")  # (the suite's conftest sets it too)
     assert not cpu_share.available()
+    monkeypatch.delenv(cpu_share.DISABLE_ENV)
+    assert cpu_share.available() == (cpu_share._watched_cpus(cpu_share.PROC_STAT.read_text()) is not False
+                                     if cpu_share.PROC_STAT.is_file() else False)
 
 
 def test_every_cpu_render_asks_for_its_share(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,7 +232,7 @@ def test_every_cpu_render_asks_for_its_share(monkeypatch: pytest.MonkeyPatch) ->
     assert calls
 
 
-@pytest.mark.skipif(not cpu_share.available(), reason="needs Linux /proc/stat")
+@pytest.mark.skipif(not cpu_share.PROC_STAT.is_file(), reason="needs Linux /proc/stat")
 def test_a_real_busy_process_is_seen_while_we_work_too() -> None:
     mon = cpu_share.OtherLoadMonitor(set(os.sched_getaffinity(0)), sample_s=0.1, window_s=0.6)
     proc = subprocess.Popen([sys.executable, "-c", BUSY_LOOP])
@@ -261,7 +263,10 @@ def test_main_finds_the_command(argv: list[str], command: str | None) -> None:
 
 
 @pytest.mark.parametrize("argv", [["render"], ["--threads", "1", "train", "cast-sprite"], []])
-def test_main_keeps_openmp_spinning_where_load_is_measured_except_for_training(argv: list[str]) -> None:
+def test_main_keeps_openmp_spinning_where_load_is_measured_except_for_training(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(cpu_share.DISABLE_ENV, raising=False)
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", cpu_share.DISABLE_ENV)}
     code = f"import main, os; main._choose_openmp_wait({argv!r}); print(os.environ.get('OMP_WAIT_POLICY'))"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout.strip()
