@@ -17,19 +17,23 @@ TINY_KWARGS = dict(
 )
 
 
-def tiny_network(name: str = "tiny", seed: int = 0) -> Network:
-    """A 16-px, 6-row StyleGAN2 with deterministic random weights (same seed -> same weights)."""
+def tiny_network(name: str = "tiny", seed: int = 0, c_dim: int = 0, fingerprint: str | None = None) -> Network:
+    """A 16-px, 6-row StyleGAN2 with deterministic random weights (same seed -> same weights).
+
+    c_dim > 0 makes it class-conditional (tests/helpers/conditional.py); fingerprint defaults to the seed in hex.
+    """
     from renderer.nets import build_generator
 
+    kwargs = {**TINY_KWARGS, "c_dim": c_dim}
     torch.manual_seed(seed)
-    G = build_generator("stylegan2", TINY_KWARGS)
+    G = build_generator("stylegan2", kwargs)
     # move the mapping's w_avg off zero so truncation is visible
     G.mapping.w_avg.copy_(torch.randn_like(G.mapping.w_avg) * 0.3)
     return Network(
         G=G,
         kind="stylegan2",
-        arch={"arch": "stylegan2", "init_kwargs": TINY_KWARGS},
-        fingerprint=f"{seed:02x}" * 32,
+        arch={"arch": "stylegan2", "init_kwargs": kwargs},
+        fingerprint=fingerprint or f"{seed:02x}" * 32,
         name=name,
         source=name,
         is_demo=False,
