@@ -69,6 +69,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "keep theirs; with --minutes alone the rate is constant)",
     )
     p.add_argument(
+        "--edge-weight",
+        type=float,
+        default=None,
+        metavar="A",
+        help="extra L1 weight on the target's outlines and features: a pixel on an edge counts 1+A times "
+        "(default per network; resumed runs keep theirs)",
+    )
+    p.add_argument(
         "--draw-workers",
         type=_workers,
         default=None,
@@ -89,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
         raise TrainingError("say how long to train: --kimg K (total thousands of images) or --minutes M")
     if args.lr_decay is not None and not 0 < args.lr_decay <= 1:
         raise TrainingError(f"--lr-decay must be in (0, 1], got {args.lr_decay}")
+    if args.edge_weight is not None and not 0 <= args.edge_weight <= 100:
+        raise TrainingError(f"--edge-weight must be between 0 and 100, got {args.edge_weight}")
     for flag, value in (("--batch", args.batch), ("--mapping-steps", args.mapping_steps)):
         if value is not None and value < 1:
             raise TrainingError(f"{flag} must be 1 or more, got {value}")
@@ -173,6 +183,7 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         grid_every_s=args.grid_every,
         init=args.init if resume is None else None,
         draw_workers=args.draw_workers,
+        edge_weight=args.edge_weight,
     )
     if args.init and resume is not None:
         raise TrainingError("--init starts a new run; a resumed run already has its weights: drop one of them")

@@ -183,3 +183,43 @@ def test_a_run_can_start_from_a_networks_weights(tmp_path):
         assert torch.equal(warm.G.synthesis.state_dict()[name], value), name
     with pytest.raises(TrainingError, match="not a cast-tiny network"):
         T.build_state(config, _options(tmp_path / "c", init="demo-sprite"), torch.device("cpu"))
+
+
+def test_edge_map_marks_the_three_pixels_across_an_outline():
+    img = torch.ones(1, 3, 7, 7)  # white
+    img[:, :, :, 3] = -1.0  # a one-pixel black vertical line
+    e = T.edge_map(img)
+    assert e.shape == (1, 1, 7, 7)
+    np.testing.assert_allclose(e[0, 0, :, 2:5].numpy(), 1.0)
+    np.testing.assert_allclose(e[0, 0, :, :2].numpy(), 0.0)
+    np.testing.assert_allclose(e[0, 0, :, 5:].numpy(), 0.0)
+    tint = torch.zeros(1, 3, 5, 5)
+    tint[:, 0, :, 2:] = 0.5  # a step of 0.5 in red only: half of the largest channel range, halved again
+    assert float(T.edge_map(tint).max()) == pytest.approx(0.25)
+
+
+def test_edge_weighted_l1_counts_outline_errors_more():
+    target = torch.ones(1, 3, 8, 8)
+    target[:, :, :, 4] = -1.0  # an outline
+    blurred = target.clone()
+    blurred[:, :, :, 4] = 0.0  # the outline drawn half-grey: error 1 on 8 of 64 pixels
+    fogged = target.clone()
+    fogged[:, :, :, 0] = 0.0  # the same error on flat background instead
+    plain = (blurred - target).abs().mean()
+    assert float(T.edge_weighted_l1(blurred, target, 0.0)) == pytest.approx(float(plain))
+    assert float(T.edge_weighted_l1(fogged, target, 0.0)) == pytest.approx(float(plain))
+    # weight 1+6 on the 24 edge pixels, 1 on 40: the outline error counts 7/(24*7+40) per pixel instead of 1/64
+    assert float(T.edge_weighted_l1(blurred, target, 6.0)) == pytest.approx(8 * 7 / (24 * 7 + 40))
+    assert float(T.edge_weighted_l1(fogged, target, 6.0)) == pytest.approx(8 / (24 * 7 + 40))
+
+
+def test_the_edge_weight_is_kept_by_a_resume_and_can_be_changed(tmp_path):
+    first = T.run_training(_options(tmp_path, edge_weight=3.0), max_steps=1)
+    payload, _, _ = T.load_checkpoint(first, torch.device("cpu"))
+    assert payload["options"]["edge_weight"] == 3.0
+    T.run_training(_options(tmp_path), resume=first, max_steps=1)
+    assert T.load_checkpoint(first, torch.device("cpu"))[0]["options"]["edge_weight"] == 3.0
+    T.run_training(_options(tmp_path, edge_weight=0.0), resume=first, max_steps=1)
+    assert T.load_checkpoint(first, torch.device("cpu"))[0]["options"]["edge_weight"] == 0.0
+    with pytest.raises(TrainingError, match="edge weight"):
+        T.run_training(_options(tmp_path / "neg", edge_weight=-1.0), max_steps=1)
