@@ -53,7 +53,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--init",
         default=None,
         metavar="NETWORK",
-        help="start a new run from a network's weights (a file, or the bundled cast-portrait / cast-sprite)",
+        help="start a new run from a network's weights: a file, the bundled cast-portrait / cast-sprite, or 'bundled' "
+        "(each network from its own bundled weights, e.g. with 'all'); a run continuing its checkpoint ignores it",
     )
     p.add_argument("--export", default=None, metavar="FILE", help="write the network here (default DIR/<network>/<network>.safetensors)")
     p.add_argument("--mapping", default=None, metavar="FILE", help="fitted mapping to (re)use (default DIR/mapping.pt)")
@@ -159,6 +160,8 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         run_training,
     )
 
+    if args.init and args.resume:
+        raise TrainingError("--init starts a new run; a resumed run already has its weights: drop one of them")
     resume = Path(args.resume) if args.resume else None
     if resume is None and (outdir / CHECKPOINT_NAME).exists() and args.network == "all":
         resume = outdir / CHECKPOINT_NAME  # `train all` continues what an earlier `train all` left
@@ -181,12 +184,10 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         lr_decay=args.lr_decay if args.lr_decay is not None else (None if resume is not None else 0.1),
         eval_every_s=args.eval_every,
         grid_every_s=args.grid_every,
-        init=args.init if resume is None else None,
+        init=(name if args.init == "bundled" else args.init) if resume is None else None,
         draw_workers=args.draw_workers,
         edge_weight=args.edge_weight,
     )
-    if args.init and resume is not None:
-        raise TrainingError("--init starts a new run; a resumed run already has its weights: drop one of them")
     total = args.kimg
     bar = tqdm(total=total, desc=name, dynamic_ncols=True, bar_format=_BAR if total else _COUNTER)
 

@@ -2,12 +2,13 @@
 # Train Castmaker's two cast networks on a GPU machine with one command, ship them and measure them.
 #
 #   bash resources/gpu/train-cast.sh [--kimg K | --minutes M] [--outdir DIR] [--batch B] [--draw-workers N]
-#                                    [--mapping-steps S] [--no-bundle]
+#                                    [--mapping-steps S] [--from-bundled] [--no-bundle]
 #
 # --kimg K (default 400) thousand images per network, or --minutes M per network (for a time-boxed
 # machine); --outdir DIR (default training-runs) for checkpoints, sample grids and logs; --batch B
 # (default 16) images per step; --draw-workers N processes drawing the cast's pictures ahead of the GPU
-# (default every core but one, at most 16); --mapping-steps S shortens the mapping fit (trials).
+# (default every core but one, at most 16); --mapping-steps S shortens the mapping fit (trials);
+# --from-bundled starts each network from its bundled weights instead of from scratch (a continuation).
 # Re-running continues from the checkpoints in DIR. It installs Castmaker into .venv (keeping a CUDA
 # torch that is already installed there) and trains cast-sprite then cast-portrait. Unless --no-bundle,
 # it then copies both into resources/networks/, re-derives latent_presets/cast-* and writes
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
         --outdir) need "$1" $#; OUTDIR="$2"; shift 2 ;;
         --batch) need "$1" $#; BATCH="$2"; shift 2 ;;
         --draw-workers|--mapping-steps) need "$1" $#; EXTRA+=("$1" "$2"); shift 2 ;;
+        --from-bundled) EXTRA+=(--init bundled); shift ;;
         --no-bundle) BUNDLE=(); shift ;;
         -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "train-cast.sh: unknown option $1 (see --help)" >&2; exit 2 ;;

@@ -149,3 +149,22 @@ def test_curve_image_draws_both_series():
     assert curve_image(rows[:1], "one").shape == (HEIGHT, WIDTH, 3)
     with pytest.raises(ValueError, match="nothing to plot"):
         curve_image([], "none")
+
+
+def test_train_init_bundled_starts_each_network_from_its_own_weights(tmp_path, monkeypatch):
+    from renderer.training import trainer
+
+    started: list[tuple[str, str | None]] = []
+
+    def record(options, resume=None, **_):
+        started.append((options.network, options.init))
+        raise KeyboardInterrupt  # stop before any training: only the options matter here
+
+    monkeypatch.setattr(trainer, "run_training", record)
+    rc, _, _ = cli(["train", "cast-sprite", "--kimg", "1", "--init", "bundled", "--outdir", str(tmp_path)])
+    assert rc == 130 and started == [("cast-sprite", "cast-sprite")]
+    started.clear()
+    rc, _, _ = cli(["train", "all", "--kimg", "1", "--init", "bundled", "--outdir", str(tmp_path)])
+    assert rc == 130 and started == [("cast-sprite", "cast-sprite")]  # the first network was interrupted
+    rc, _, err = cli(["train", "cast-tiny", "--kimg", "1", "--init", "x", "--resume", str(tmp_path / "c.pt")])
+    assert rc == 2 and "--init starts a new run" in err
