@@ -54,7 +54,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         metavar="NETWORK",
         help="start a new run from a network's weights: a file, the bundled cast-portrait / cast-sprite, or 'bundled' "
-        "(each network from its own bundled weights, e.g. with 'all'); a run continuing its checkpoint ignores it",
+        "(each network from its own bundled weights, e.g. with 'all'); not with --resume, and 'all' continuing "
+        "the checkpoints of an earlier 'all' run says so and ignores it",
     )
     p.add_argument("--export", default=None, metavar="FILE", help="write the network here (default DIR/<network>/<network>.safetensors)")
     p.add_argument("--mapping", default=None, metavar="FILE", help="fitted mapping to (re)use (default DIR/mapping.pt)")
@@ -74,8 +75,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=None,
         metavar="A",
-        help="extra L1 weight on the target's outlines and features: a pixel on an edge counts 1+A times "
-        "(default per network; resumed runs keep theirs)",
+        help="extra L1 weight on the target's outlines and features, 0-100: a pixel counts up to 1+A times, by "
+        "its edge strength (default 6 for cast-portrait and cast-sprite, 0 for cast-tiny; resumed runs keep theirs)",
     )
     p.add_argument(
         "--draw-workers",
@@ -165,6 +166,8 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
     resume = Path(args.resume) if args.resume else None
     if resume is None and (outdir / CHECKPOINT_NAME).exists() and args.network == "all":
         resume = outdir / CHECKPOINT_NAME  # `train all` continues what an earlier `train all` left
+        if args.init:
+            print(f"{name}: continuing {resume}; --init {args.init} applies to new runs only, so it is ignored")
     if resume is None and (args.kimg == 0 or args.minutes == 0):
         raise TrainingError("a run of 0 trains nothing: give more --kimg or --minutes, or --resume a checkpoint")
     if resume is not None:

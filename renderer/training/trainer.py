@@ -357,6 +357,10 @@ def run_training(
     else:
         config = get_config(options.network)
         state = None
+    edge_weight = config.edge_weight if options.edge_weight is None else float(options.edge_weight)
+    if not edge_weight >= 0:  # NaN too
+        raise TrainingError(f"the edge weight must be 0 or more, got {edge_weight}")
+    options = replace(options, edge_weight=edge_weight)  # the checkpoint records the weight actually used
     if options.batch is not None and options.batch < 1:
         raise TrainingError(f"the batch size must be 1 or more, got {options.batch}")
     outdir = Path(options.outdir)
@@ -367,10 +371,6 @@ def run_training(
     if state is None:
         state = build_state(config, options, device)
     batch_size = options.batch or config.batch
-    edge_weight = config.edge_weight if options.edge_weight is None else float(options.edge_weight)
-    if edge_weight < 0:
-        raise TrainingError(f"the edge weight must be 0 or more, got {edge_weight}")
-    options = replace(options, edge_weight=edge_weight)  # the checkpoint records the weight actually used
     draw = drawing_function(config)
     heldout = {
         "plain": heldout_batch(config, options.heldout, mixed=False),

@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
         --draw-workers|--mapping-steps) need "$1" $#; EXTRA+=("$1" "$2"); shift 2 ;;
         --from-bundled) EXTRA+=(--init bundled); shift ;;
         --no-bundle) BUNDLE=(); shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
         *) echo "train-cast.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done

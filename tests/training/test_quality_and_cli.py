@@ -166,5 +166,8 @@ def test_train_init_bundled_starts_each_network_from_its_own_weights(tmp_path, m
     started.clear()
     rc, _, _ = cli(["train", "all", "--kimg", "1", "--init", "bundled", "--outdir", str(tmp_path)])
     assert rc == 130 and started == [("cast-sprite", "cast-sprite")]  # the first network was interrupted
+    started.clear()
+    rc, _, _ = cli(["train", "cast-portrait", "--kimg", "1", "--init", "bundled", "--outdir", str(tmp_path)])
+    assert rc == 130 and started == [("cast-portrait", "cast-portrait")]
     rc, _, err = cli(["train", "cast-tiny", "--kimg", "1", "--init", "x", "--resume", str(tmp_path / "c.pt")])
     assert rc == 2 and "--init starts a new run" in err

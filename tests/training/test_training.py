@@ -96,8 +96,9 @@ def test_learning_rate_decays_exponentially_over_the_run():
 
 def test_resume_continues_exactly(tmp_path):
     decaying = dict(kimg=0.032, lr_decay=0.25)  # the schedule follows images seen, so it survives a resume
-    straight = T.run_training(_options(tmp_path / "a", **decaying), max_steps=4)
-    half = T.run_training(_options(tmp_path / "b", **decaying), max_steps=2)
+    # An edge weight other than cast-tiny's default (0), given to the first half only: the resume must keep it.
+    straight = T.run_training(_options(tmp_path / "a", edge_weight=3.0, **decaying), max_steps=4)
+    half = T.run_training(_options(tmp_path / "b", edge_weight=3.0, **decaying), max_steps=2)
     resumed = T.run_training(_options(tmp_path / "b", **decaying), resume=half, max_steps=2)
     _, s1, _ = T.load_checkpoint(straight, torch.device("cpu"))
     _, s2, _ = T.load_checkpoint(resumed, torch.device("cpu"))
@@ -106,6 +107,9 @@ def test_resume_continues_exactly(tmp_path):
         assert torch.equal(p1, p2), name
     for p1, p2 in zip(s1.G_ema.state_dict().values(), s2.G_ema.state_dict().values(), strict=True):
         assert torch.equal(p1, p2)
+    plain = T.run_training(_options(tmp_path / "c", edge_weight=0.0, **decaying), max_steps=4)
+    _, s3, _ = T.load_checkpoint(plain, torch.device("cpu"))
+    assert not torch.equal(s1.G.state_dict()["synthesis.b32.torgb.weight"], s3.G.state_dict()["synthesis.b32.torgb.weight"])
 
 
 def test_a_run_never_overwrites_an_existing_checkpoint(tmp_path):
@@ -194,7 +198,7 @@ def test_edge_map_marks_the_three_pixels_across_an_outline():
     np.testing.assert_allclose(e[0, 0, :, :2].numpy(), 0.0)
     np.testing.assert_allclose(e[0, 0, :, 5:].numpy(), 0.0)
     tint = torch.zeros(1, 3, 5, 5)
-    tint[:, 0, :, 2:] = 0.5  # a step of 0.5 in red only: half of the largest channel range, halved again
+    tint[:, 0, :, 2:] = 0.5  # a step of 0.5 in red only: that channel's range 0.5, halved by the map's scale
     assert float(T.edge_map(tint).max()) == pytest.approx(0.25)
 
 
@@ -221,5 +225,7 @@ def test_the_edge_weight_is_kept_by_a_resume_and_can_be_changed(tmp_path):
     assert T.load_checkpoint(first, torch.device("cpu"))[0]["options"]["edge_weight"] == 3.0
     T.run_training(_options(tmp_path, edge_weight=0.0), resume=first, max_steps=1)
     assert T.load_checkpoint(first, torch.device("cpu"))[0]["options"]["edge_weight"] == 0.0
-    with pytest.raises(TrainingError, match="edge weight"):
-        T.run_training(_options(tmp_path / "neg", edge_weight=-1.0), max_steps=1)
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(TrainingError, match="edge weight"):
+            T.run_training(_options(tmp_path / "bad", edge_weight=bad), max_steps=1)
+    assert not (tmp_path / "bad").exists()  # refused before anything was written
