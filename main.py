@@ -13,16 +13,10 @@ import sys
 # steps), threads wait passively. This must be in the environment before torch loads its OpenMP
 # runtime; a user's own setting wins.
 def _command(argv: list[str]) -> str | None:
-    """The subcommand in argv (skipping the global --threads N), or None for the editor."""
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--threads":
-            skip = True
-        elif not arg.startswith("-"):
-            return arg
-    return None
+    """The subcommand in argv (the first argument naming one, after any global options), or None for the editor."""
+    from editor.cli import COMMANDS  # torch-free
+
+    return next((arg for arg in argv if arg in COMMANDS), None)
 
 
 def _choose_openmp_wait(argv: list[str]) -> None:

@@ -255,10 +255,17 @@ def available() -> bool:
 
     Torch-free: main.py asks this before torch loads, to choose OpenMP's waiting policy.
     """
-    if os.environ.get(DISABLE_ENV, "").strip().lower() in ("0", "off", "false", "no"):
-        return False
+    return _enabled() and _watched_or_false() is not False
+
+
+def _enabled() -> bool:
+    return os.environ.get(DISABLE_ENV, "").strip().lower() not in ("0", "off", "false", "no")
+
+
+def _watched_or_false() -> set[int] | None | bool:
+    """`_watched_cpus` of the live /proc/stat, False when it cannot be read."""
     try:
-        return _watched_cpus(PROC_STAT.read_text()) is not False
+        return _watched_cpus(PROC_STAT.read_text())
     except OSError:
         return False
 
@@ -271,11 +278,11 @@ def monitor() -> OtherLoadMonitor | None:
     """The process's running monitor (started on first use), or None where not available()."""
     global _monitor
     with _monitor_lock:
-        if _monitor is None and available():
+        if _monitor is None and _enabled():
+            watched = _watched_or_false()  # read and parsed once, not again by available()
+            if watched is False:
+                return None
             try:
-                watched = _watched_cpus(PROC_STAT.read_text())
-                if watched is False:
-                    return None
                 mon = OtherLoadMonitor(watched, physical=physical_cores())
                 mon.start()
             except OSError:

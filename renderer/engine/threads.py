@@ -33,17 +33,8 @@ from collections.abc import Iterator
 import torch
 
 from renderer import cpu_share
+from renderer.cpu_share import physical_cores, usable_cores  # noqa: F401 - usable_cores is part of this module's API
 from renderer.errors import CastmakerError
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on (affinity mask, cgroup quota), at least 1: see cpu_share.usable_cores."""
-    return cpu_share.usable_cores()
-
-
-def physical_cores() -> int:
-    """Physical cores among the usable CPUs (hyperthread siblings once), at least 1: see cpu_share.physical_cores."""
-    return cpu_share.physical_cores()
 
 
 def default_threads(cores: int | None = None, leave_a_core: bool = False) -> int:

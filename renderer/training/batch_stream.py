@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from renderer.cpu_share import usable_cores
-from renderer.training.batches import Batch, sample_batch
+from renderer.training.batches import Batch, sample_batch, training_batch
 from renderer.training.configs import CastNetworkConfig, TrainingError
 
 MAX_AUTO_WORKERS = 16
@@ -95,8 +95,7 @@ class BatchStream:
 
     def next(self) -> Batch:
         if self._pool is None:
-            ws, chars = sample_batch(self.rng, self.config, self.size)
-            return Batch(ws, np.stack([self.draw(c) for c in chars]), chars)
+            return training_batch(self.rng, self.config, self.size, self.draw)
         try:
             while len(self._pending) < self.depth:
                 ws, chars = sample_batch(self._ahead, self.config, self.size)
