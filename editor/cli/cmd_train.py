@@ -64,6 +64,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed of a new run")
     p.add_argument("--batch", type=int, default=None, help="batch size of a new run (default per network)")
     p.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="starting learning rate of a new run (default per network: cast-portrait 4e-3, cast-sprite 1e-3); a "
+        "run continued with --init from trained weights wants about the rate its last run ended at; resumed runs "
+        "keep theirs",
+    )
+    p.add_argument(
         "--lr-decay",
         type=float,
         default=None,
@@ -77,6 +86,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="A",
         help="extra L1 weight on the target's outlines and features, 0-100: a pixel counts up to 1+A times, by "
         "its edge strength (default 6 for cast-portrait and cast-sprite, 0 for cast-tiny; resumed runs keep theirs)",
+    )
+    p.add_argument(
+        "--mse-weight",
+        type=float,
+        default=None,
+        metavar="B",
+        help="weight of a squared-error term added to the L1 loss, 0-100 (it draws a feature the network cannot yet "
+        "place as a faint one instead of leaving it out; default 0; resumed runs keep theirs)",
     )
     p.add_argument(
         "--draw-workers",
@@ -99,8 +116,11 @@ def run(args: argparse.Namespace) -> int:
         raise TrainingError("say how long to train: --kimg K (total thousands of images) or --minutes M")
     if args.lr_decay is not None and not 0 < args.lr_decay <= 1:
         raise TrainingError(f"--lr-decay must be in (0, 1], got {args.lr_decay}")
-    if args.edge_weight is not None and not 0 <= args.edge_weight <= 100:
-        raise TrainingError(f"--edge-weight must be between 0 and 100, got {args.edge_weight}")
+    if args.lr is not None and not 0 < args.lr <= 1:  # NaN fails too
+        raise TrainingError(f"--lr must be above 0 and at most 1, got {args.lr}")
+    for flag, value in (("--edge-weight", args.edge_weight), ("--mse-weight", args.mse_weight)):
+        if value is not None and not 0 <= value <= 100:
+            raise TrainingError(f"{flag} must be between 0 and 100, got {value}")
     for flag, value in (("--batch", args.batch), ("--mapping-steps", args.mapping_steps)):
         if value is not None and value < 1:
             raise TrainingError(f"{flag} must be 1 or more, got {value}")
@@ -170,6 +190,8 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
             print(f"{name}: continuing {resume}; --init {args.init} applies to new runs only, so it is ignored")
     if resume is None and (args.kimg == 0 or args.minutes == 0):
         raise TrainingError("a run of 0 trains nothing: give more --kimg or --minutes, or --resume a checkpoint")
+    if resume is not None and args.lr is not None:
+        print(f"{name}: continuing {resume} at its own learning rate; --lr {args.lr:g} applies to new runs only")
     if resume is not None:
         _, saved, _ = load_checkpoint(resume, torch.device("cpu"))  # a bad file fails before any progress bar
         if args.kimg is not None and saved.nimg >= args.kimg * 1000:
@@ -184,12 +206,14 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         outdir=str(run_dir),
         seed=args.seed,
         batch=args.batch,
+        lr=args.lr if resume is None else None,
         lr_decay=args.lr_decay if args.lr_decay is not None else (None if resume is not None else 0.1),
         eval_every_s=args.eval_every,
         grid_every_s=args.grid_every,
         init=(name if args.init == "bundled" else args.init) if resume is None else None,
         draw_workers=args.draw_workers,
         edge_weight=args.edge_weight,
+        mse_weight=args.mse_weight,
     )
     total = args.kimg
     bar = tqdm(total=total, desc=name, dynamic_ncols=True, bar_format=_BAR if total else _COUNTER)

@@ -40,6 +40,7 @@ class CastNetworkConfig:
     batch: int = 8
     lr: float = 2e-3
     edge_weight: float = 0.0  # extra loss weight on the target's edges (trainer.edge_weighted_l1)
+    mse_weight: float = 0.0  # weight of the squared-error term (trainer.training_loss)
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 

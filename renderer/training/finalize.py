@@ -86,6 +86,26 @@ def build_cast_network(
     )
 
 
+def lineage(checkpoint: dict[str, Any], command: str) -> tuple[str, float, float]:
+    """(command, kimg, training seconds) of the whole training behind a checkpoint.
+
+    A run started with --init from a network Castmaker trained adds its own images and time to that network's and
+    appends its command to that network's, so `info` tells the whole story; from any other file it names the file.
+    """
+    kimg = checkpoint["nimg"] / 1000.0
+    seconds = float(checkpoint.get("seconds", 0.0))
+    origin = checkpoint.get("origin")
+    if not origin:
+        return command, kimg, seconds
+    if "command" not in origin:
+        return f"{command} (starting from {origin.get('source', 'another network')})", kimg, seconds
+    return (
+        f"{origin['command']}; then, from those weights, {command}",
+        kimg + float(origin.get("kimg", 0.0)),
+        seconds + float(origin.get("training_seconds", 0.0)),
+    )
+
+
 def export_checkpoint(
     checkpoint: dict[str, Any],
     config: CastNetworkConfig,
@@ -100,13 +120,14 @@ def export_checkpoint(
     mapping_state, mapping_scores = fitted_mapping(config, mapping_cache, mapping_steps)
     history = checkpoint.get("history") or []
     last = history[-1] if history else {}
+    command, kimg, seconds = lineage(checkpoint, command)
     record = {
         "made_by": "castmaker train",
         "command": command,
         "network": config.name,
         "description": config.description,
-        "kimg": round(checkpoint["nimg"] / 1000.0, 3),
-        "training_seconds": round(float(checkpoint.get("seconds", 0.0)), 1),
+        "kimg": round(kimg, 3),
+        "training_seconds": round(seconds, 1),
         "heldout_psnr_db": {k: round(float(last[k]), 2) for k in ("psnr_plain", "psnr_mixed") if k in last},
         "mapping_fit": mapping_scores,
         "row_groups": [{"name": g.name, "rows": list(g.rows), "factors": list(g.factors)} for g in config.groups],

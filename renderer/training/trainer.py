@@ -71,6 +71,7 @@ class TrainOptions:
     init: str | None = None  # start a new run from this network's synthesis weights (file or bundled name)
     draw_workers: int | None = None  # processes drawing batches ahead (None: batch_stream.auto_draw_workers)
     edge_weight: float | None = None  # extra loss weight on the target's edges (None: the config's, or the checkpoint's)
+    mse_weight: float | None = None  # weight of the squared-error term (None: the config's, or the checkpoint's)
 
 
 @dataclass
@@ -85,6 +86,8 @@ class TrainState:
     step: int = 0
     seconds: float = 0.0  # training wall time over all invocations
     history: list[dict[str, float]] = field(default_factory=list)
+    # How the --init weights were made (their network file's cast record), so the export can say the whole story.
+    origin: dict[str, Any] | None = None
 
 
 def images_to_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -135,11 +138,21 @@ def edge_weighted_l1(out: torch.Tensor, target: torch.Tensor, edge_weight: float
     return (err * m).sum() / (m.sum() * err.shape[1])
 
 
-def multiscale_l1(out: torch.Tensor, target: torch.Tensor, edge_weight: float = 0.0) -> torch.Tensor:
-    """L1 at full (edge-weighted, `edge_weighted_l1`), half and quarter resolution (box filter), weights 1, 1/2, 1/4."""
+def training_loss(
+    out: torch.Tensor, target: torch.Tensor, edge_weight: float = 0.0, mse_weight: float = 0.0
+) -> torch.Tensor:
+    """L1 at full (edge-weighted, `edge_weighted_l1`), half and quarter resolution (box filter), weights 1, 1/2, 1/4,
+    plus mse_weight · mean squared error at full resolution.
+
+    L1 alone pulls each pixel to the median of what the rows allow, so a small feature whose place the network
+    cannot yet pin down (an eye, a mouth) is drawn as the skin around it; the squared term pulls towards the mean,
+    a faint feature in the right place, and is what PSNR measures.
+    """
     loss = edge_weighted_l1(out, target, edge_weight)
     for k, weight in ((2, 0.5), (4, 0.25)):
         loss = loss + weight * (F.avg_pool2d(out, k) - F.avg_pool2d(target, k)).abs().mean()
+    if mse_weight:
+        loss = loss + mse_weight * (out - target).square().mean()
     return loss
 
 
@@ -155,13 +168,16 @@ def build_state(config: CastNetworkConfig, options: TrainOptions, device: torch.
             getattr(G.synthesis, G.synthesis.layer_names[-1]).weight.mul_(SG3_TORGB_INIT_GAIN)
         _calibrate_magnitudes(G, torch.from_numpy(probe.ws).to(device))
     if options.init:
-        _load_synthesis(G, config, options.init)
+        state.origin = _load_synthesis(G, config, options.init)
     state.G_ema.load_state_dict(G.state_dict())  # the average starts from the initialised weights
     return state
 
 
-def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> None:
-    """Copy a network's synthesis weights into G (a warm start, e.g. from the bundled network of a last session)."""
+def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> dict[str, Any]:
+    """Copy a network's synthesis weights into G (a warm start, e.g. from the bundled network of a last session).
+
+    Returns where the weights came from: the file's `cast` record (its command, kimg, training seconds) when
+    Castmaker trained it, else just the source's name."""
     from renderer import load_network
 
     network = load_network(source)
@@ -171,6 +187,8 @@ def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> Non
     with torch.no_grad():
         for name, value in state.items():
             G.state_dict()[name].copy_(value)
+    record = network.extra.get("cast") if isinstance(network.extra, dict) else None
+    return {"source": str(source), **(record if isinstance(record, dict) else {})}
 
 
 def _init_output_bias(G: nn.Module, probe: Batch) -> None:
@@ -212,13 +230,18 @@ def learning_rate(base: float, decay: float, progress: float) -> float:
 
 
 def train_step(
-    state: TrainState, config: CastNetworkConfig, batch: Batch, device: torch.device, edge_weight: float = 0.0
+    state: TrainState,
+    config: CastNetworkConfig,
+    batch: Batch,
+    device: torch.device,
+    edge_weight: float = 0.0,
+    mse_weight: float = 0.0,
 ) -> float:
     """One optimizer step on `batch`; returns the loss."""
     ws = torch.from_numpy(batch.ws).to(device)
     target = images_to_tensor(batch.images, device)
     out = synthesize(state.G, ws, update_magnitudes=True)
-    loss = multiscale_l1(out, target, edge_weight)
+    loss = training_loss(out, target, edge_weight, mse_weight)
     state.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     state.optimizer.step()
@@ -271,6 +294,7 @@ def save_checkpoint(path: Path, state: TrainState, config: CastNetworkConfig, op
         "step": state.step,
         "seconds": state.seconds,
         "history": state.history,
+        "origin": state.origin,
     }
     buf = io.BytesIO()
     torch.save(payload, buf)
@@ -300,6 +324,7 @@ def load_checkpoint(path: Path, device: torch.device) -> tuple[dict[str, Any], T
     torch.random.set_rng_state(payload["torch_rng"])
     state.nimg, state.step = int(payload["nimg"]), int(payload["step"])
     state.seconds, state.history = float(payload["seconds"]), list(payload["history"])
+    state.origin = payload.get("origin")  # checkpoints from before --init recorded it have none
     return payload, state, config
 
 
@@ -353,6 +378,8 @@ def run_training(
             keep["lr_decay"] = saved["options"].get("lr_decay", 1.0)
         if options.edge_weight is None:  # checkpoints from before the option trained without it
             keep["edge_weight"] = saved["options"].get("edge_weight", 0.0)
+        if options.mse_weight is None:  # likewise for the squared-error term
+            keep["mse_weight"] = saved["options"].get("mse_weight", 0.0)
         options = TrainOptions(**{**asdict(options), **keep, "outdir": str(Path(resume).parent)})
     else:
         config = get_config(options.network)
@@ -360,7 +387,11 @@ def run_training(
     edge_weight = config.edge_weight if options.edge_weight is None else float(options.edge_weight)
     if not edge_weight >= 0:  # NaN too
         raise TrainingError(f"the edge weight must be 0 or more, got {edge_weight}")
-    options = replace(options, edge_weight=edge_weight)  # the checkpoint records the weight actually used
+    mse_weight = config.mse_weight if options.mse_weight is None else float(options.mse_weight)
+    if not mse_weight >= 0:
+        raise TrainingError(f"the squared-error weight must be 0 or more, got {mse_weight}")
+    # the checkpoint records the weights actually used
+    options = replace(options, edge_weight=edge_weight, mse_weight=mse_weight)
     if options.batch is not None and options.batch < 1:
         raise TrainingError(f"the batch size must be 1 or more, got {options.batch}")
     outdir = Path(options.outdir)
@@ -437,7 +468,7 @@ def run_training(
             except TrainingError:  # a drawing process died: keep what was trained, then say so
                 checkpoint_now()
                 raise
-            losses.append(train_step(state, config, batch, device, edge_weight))
+            losses.append(train_step(state, config, batch, device, edge_weight, mse_weight))
             now = time.monotonic()
             state.seconds += now - t_prev
             t_prev = now

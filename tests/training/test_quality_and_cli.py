@@ -93,6 +93,9 @@ def test_cast_contact_sheet(tmp_path):
         (["train", "cast-tiny", "--minutes", "0"], "a run of 0 trains nothing"),
         (["train", "cast-tiny", "--kimg", "1", "--batch", "0"], "--batch must be 1 or more"),
         (["train", "cast-tiny", "--kimg", "1", "--lr-decay", "2"], "--lr-decay"),
+        (["train", "cast-tiny", "--kimg", "1", "--lr", "0"], "--lr must be above 0"),
+        (["train", "cast-tiny", "--kimg", "1", "--lr", "nan"], "--lr must be above 0"),
+        (["train", "cast-tiny", "--kimg", "1", "--mse-weight", "-1"], "--mse-weight must be between 0 and 100"),
     ],
 )
 def test_train_refuses_nonsense_numbers(tmp_path, argv, message):
@@ -171,3 +174,19 @@ def test_train_init_bundled_starts_each_network_from_its_own_weights(tmp_path, m
     assert rc == 130 and started == [("cast-portrait", "cast-portrait")]
     rc, _, err = cli(["train", "cast-tiny", "--kimg", "1", "--init", "x", "--resume", str(tmp_path / "c.pt")])
     assert rc == 2 and "--init starts a new run" in err
+
+
+def test_train_lr_and_mse_weight_reach_a_new_run(tmp_path, monkeypatch):
+    from renderer.training import trainer
+
+    seen: list[tuple[float | None, float | None]] = []
+
+    def record(options, resume=None, **_):
+        seen.append((options.lr, options.mse_weight))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer, "run_training", record)
+    argv = ["train", "cast-tiny", "--kimg", "1", "--outdir", str(tmp_path)]
+    assert cli([*argv, "--lr", "3e-4", "--mse-weight", "5"])[0] == 130
+    assert cli(argv)[0] == 130
+    assert seen == [(3e-4, 5.0), (None, None)]  # None: the config's rate and weight

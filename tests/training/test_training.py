@@ -79,11 +79,11 @@ def test_tiny_training_lowers_the_loss(tmp_path):
     fixed = B.training_batch(np.random.RandomState(123), config, 8, draw)
     ws, target = torch.from_numpy(fixed.ws), T.images_to_tensor(fixed.images, torch.device("cpu"))
     with torch.no_grad():
-        before = float(T.multiscale_l1(T.synthesize(state.G, ws), target))
+        before = float(T.training_loss(T.synthesize(state.G, ws), target))
     for _ in range(30):
         T.train_step(state, config, B.training_batch(state.rng, config, 8, draw), torch.device("cpu"))
     with torch.no_grad():
-        after = float(T.multiscale_l1(T.synthesize(state.G, ws), target))
+        after = float(T.training_loss(T.synthesize(state.G, ws), target))
     assert after < 0.8 * before, (before, after)
 
 
@@ -229,3 +229,50 @@ def test_the_edge_weight_is_kept_by_a_resume_and_can_be_changed(tmp_path):
         with pytest.raises(TrainingError, match="edge weight"):
             T.run_training(_options(tmp_path / "bad", edge_weight=bad), max_steps=1)
     assert not (tmp_path / "bad").exists()  # refused before anything was written
+
+
+def test_the_squared_error_term_adds_its_weight_times_the_mse():
+    torch.manual_seed(0)
+    out, target = torch.rand(2, 3, 8, 8) * 2 - 1, torch.rand(2, 3, 8, 8) * 2 - 1
+    plain = T.training_loss(out, target, 6.0)
+    mse = float((out - target).square().mean())
+    assert float(T.training_loss(out, target, 6.0, 0.0)) == pytest.approx(float(plain))
+    assert float(T.training_loss(out, target, 6.0, 5.0)) == pytest.approx(float(plain) + 5.0 * mse, rel=1e-6)
+
+
+def test_the_squared_error_weight_is_kept_by_a_resume_and_checked(tmp_path):
+    first = T.run_training(_options(tmp_path, mse_weight=2.0), max_steps=1)
+    assert T.load_checkpoint(first, torch.device("cpu"))[0]["options"]["mse_weight"] == 2.0
+    T.run_training(_options(tmp_path), resume=first, max_steps=1)
+    assert T.load_checkpoint(first, torch.device("cpu"))[0]["options"]["mse_weight"] == 2.0
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(TrainingError, match="squared-error weight"):
+            T.run_training(_options(tmp_path / "bad", mse_weight=bad), max_steps=1)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_a_run_from_a_cast_network_adds_its_story_to_that_networks(tmp_path):
+    from renderer import load_network
+    from renderer.training.finalize import export_checkpoint
+
+    mapping = tmp_path / "mapping.pt"
+    first = T.run_training(_options(tmp_path / "a"), max_steps=3)
+    payload, _, config = T.load_checkpoint(first, torch.device("cpu"))
+    parent = tmp_path / "parent.safetensors"
+    export_checkpoint(payload, config, parent, mapping, "cmd-a", mapping_steps=20)
+    told = load_network(str(parent)).extra["cast"]
+    assert told["command"] == "cmd-a" and told["kimg"] == pytest.approx(0.012)
+
+    second = T.run_training(_options(tmp_path / "b", init=str(parent)), max_steps=2)
+    T.run_training(_options(tmp_path / "b"), resume=second, max_steps=1)  # a resume keeps the origin
+    payload, state, _ = T.load_checkpoint(second, torch.device("cpu"))
+    assert state.origin["command"] == "cmd-a" and state.origin["source"] == str(parent)
+    child = tmp_path / "child.safetensors"
+    export_checkpoint(payload, config, child, mapping, "cmd-b", mapping_steps=20)
+    story = load_network(str(child)).extra["cast"]
+    assert story["command"] == "cmd-a; then, from those weights, cmd-b"
+    assert story["kimg"] == pytest.approx(0.012 + 0.012)
+    assert story["training_seconds"] == pytest.approx(told["training_seconds"] + state.seconds, abs=0.11)
+
+    plain = T.run_training(_options(tmp_path / "c"), max_steps=1)
+    assert T.load_checkpoint(plain, torch.device("cpu"))[1].origin is None
