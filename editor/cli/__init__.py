@@ -83,6 +83,7 @@ def _merge_shared_options(args: argparse.Namespace) -> None:
 
 def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(argv)  # the command line as given, for records such as a trained network's history
     _merge_shared_options(args)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command is not None and getattr(args, "network", None) in ("demo", "demo-face", "demo-sprite"):

@@ -224,8 +224,9 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         psnr = "-" if p.psnr is None else f"{p.psnr:.2f} dB"
         bar.set_postfix_str(f"loss {p.loss:.4f}  held-out PSNR {psnr}  ETA {eta}", refresh=True)
 
+    command = "python main.py " + shlex.join(args.argv)
     try:
-        ckpt = run_training(options, resume=resume, on_progress=show, should_stop=should_stop)
+        ckpt = run_training(options, resume=resume, on_progress=show, should_stop=should_stop, command=command)
     except KeyboardInterrupt:
         bar.close()
         sys.stderr.write(f"castmaker: interrupted; continue with --resume {run_dir / CHECKPOINT_NAME}\n")
@@ -239,7 +240,6 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         f"{last.get('psnr_plain', float('nan')):.2f} dB (band-mixed {last.get('psnr_mixed', float('nan')):.2f} dB)"
     )
     out = Path(args.export) if args.export else run_dir / f"{config.name}.safetensors"
-    command = "python main.py train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     network = export_checkpoint(payload, config, out, mapping, command, args.mapping_steps)
     print(f"wrote {out} (fingerprint {network.fingerprint[:12]}); checkpoint {ckpt}")
     return out

@@ -86,12 +86,22 @@ def build_cast_network(
     )
 
 
+def history_text(runs: list[dict[str, Any]], fallback: str) -> str:
+    """The invocations that trained a checkpoint, in order, each with the kimg it trained from and to, e.g.
+    "python main.py train cast-sprite --kimg 100 (0 → 100 kimg); then python main.py train ... (100 → 160.4 kimg)";
+    `fallback` (the exporting command) for checkpoints from before invocations were recorded."""
+    if not runs:
+        return fallback
+    return "; then ".join(f"{r['command']} ({r['from_kimg']:.4g} → {r['to_kimg']:.4g} kimg)" for r in runs)
+
+
 def lineage(checkpoint: dict[str, Any], command: str) -> tuple[str, float, float]:
-    """(command, kimg, training seconds) of the whole training behind a checkpoint.
+    """(command history, kimg, training seconds) of the whole training behind a checkpoint.
 
     A run started with --init from a network Castmaker trained adds its own images and time to that network's and
-    appends its command to that network's, so `info` tells the whole story; from any other file it names the file.
+    appends its history to that network's, so `info` tells the whole story; from any other file it names the file.
     """
+    command = history_text(checkpoint.get("runs") or [], command)
     kimg = checkpoint["nimg"] / 1000.0
     seconds = float(checkpoint.get("seconds", 0.0))
     origin = checkpoint.get("origin")

@@ -88,6 +88,8 @@ class TrainState:
     history: list[dict[str, float]] = field(default_factory=list)
     # How the --init weights were made (their network file's cast record), so the export can say the whole story.
     origin: dict[str, Any] | None = None
+    # Each invocation that trained: {"command", "from_kimg", "to_kimg"}, so the export can say how it was made.
+    runs: list[dict[str, Any]] = field(default_factory=list)
 
 
 def images_to_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -295,6 +297,7 @@ def save_checkpoint(path: Path, state: TrainState, config: CastNetworkConfig, op
         "seconds": state.seconds,
         "history": state.history,
         "origin": state.origin,
+        "runs": state.runs,
     }
     buf = io.BytesIO()
     torch.save(payload, buf)
@@ -325,6 +328,7 @@ def load_checkpoint(path: Path, device: torch.device) -> tuple[dict[str, Any], T
     state.nimg, state.step = int(payload["nimg"]), int(payload["step"])
     state.seconds, state.history = float(payload["seconds"]), list(payload["history"])
     state.origin = payload.get("origin")  # checkpoints from before --init recorded it have none
+    state.runs = list(payload.get("runs", []))  # ... nor their invocations
     return payload, state, config
 
 
@@ -358,6 +362,7 @@ def run_training(
     on_progress: Callable[[Progress], None] | None = None,
     max_steps: int | None = None,
     should_stop: Callable[[], bool] | None = None,
+    command: str | None = None,
 ) -> Path:
     """Train until options.kimg / options.minutes (or max_steps); returns the checkpoint path.
 
@@ -366,7 +371,8 @@ def run_training(
     is None) its decay; kimg / minutes come from `options`. With a decay below 1 and a kimg target the rate falls
     exponentially with the images seen, so a resumed run follows the same schedule; with minutes alone it stays
     constant. `should_stop` (checked between steps, e.g. set by a signal handler) and a KeyboardInterrupt raised
-    inside `on_progress` both save the checkpoint, then raise KeyboardInterrupt.
+    inside `on_progress` both save the checkpoint, then raise KeyboardInterrupt. `command` (the command line) is
+    recorded with the kimg this invocation trained from and to, for the exported file's history.
     """
     device = torch.device(options.device)
     if resume is not None:
@@ -425,6 +431,12 @@ def run_training(
         return max_steps is not None and state.step - start_step >= max_steps
 
     def checkpoint_now() -> None:
+        if command is not None and state.step > start_step:
+            run = {"command": command, "from_kimg": start_nimg / 1000.0, "to_kimg": state.nimg / 1000.0}
+            if state.runs and state.runs[-1]["command"] == command and state.runs[-1]["from_kimg"] == run["from_kimg"]:
+                state.runs[-1] = run  # this invocation's earlier checkpoint
+            else:
+                state.runs.append(run)
         save_checkpoint(ckpt, state, config, options)
 
     def eval_now() -> None:

@@ -75,6 +75,10 @@ def test_train_tiny_writes_checkpoint_log_grid_and_network(tmp_path):
     assert (run_dir / "samples-latest.png").is_file() and (run_dir / "cast-tiny.safetensors").is_file()
     assert (run_dir / "curve.png").is_file()
     assert "held-out PSNR" in out and "wrote" in out
+    from renderer import load_network
+
+    told = load_network(str(run_dir / "cast-tiny.safetensors")).extra["cast"]["command"]
+    assert told.startswith("python main.py train cast-tiny --kimg 0.012 --outdir ") and told.endswith("(0 → 0.012 kimg)")
 
 
 def test_cast_contact_sheet(tmp_path):

@@ -263,16 +263,33 @@ def test_a_run_from_a_cast_network_adds_its_story_to_that_networks(tmp_path):
     told = load_network(str(parent)).extra["cast"]
     assert told["command"] == "cmd-a" and told["kimg"] == pytest.approx(0.012)
 
-    second = T.run_training(_options(tmp_path / "b", init=str(parent)), max_steps=2)
-    T.run_training(_options(tmp_path / "b"), resume=second, max_steps=1)  # a resume keeps the origin
+    second = T.run_training(_options(tmp_path / "b", init=str(parent)), max_steps=2, command="cmd-b")
+    T.run_training(_options(tmp_path / "b"), resume=second, max_steps=1, command="cmd-c")  # a resume keeps the origin
     payload, state, _ = T.load_checkpoint(second, torch.device("cpu"))
     assert state.origin["command"] == "cmd-a" and state.origin["source"] == str(parent)
     child = tmp_path / "child.safetensors"
-    export_checkpoint(payload, config, child, mapping, "cmd-b", mapping_steps=20)
+    export_checkpoint(payload, config, child, mapping, "cmd-export", mapping_steps=20)
     story = load_network(str(child)).extra["cast"]
-    assert story["command"] == "cmd-a; then, from those weights, cmd-b"
+    assert story["command"] == "cmd-a; then, from those weights, cmd-b (0 → 0.008 kimg); then cmd-c (0.008 → 0.012 kimg)"
     assert story["kimg"] == pytest.approx(0.012 + 0.012)
     assert story["training_seconds"] == pytest.approx(told["training_seconds"] + state.seconds, abs=0.11)
 
     plain = T.run_training(_options(tmp_path / "c"), max_steps=1)
     assert T.load_checkpoint(plain, torch.device("cpu"))[1].origin is None
+
+
+def test_each_invocation_is_recorded_once_with_the_kimg_it_trained(tmp_path):
+    from renderer.training.finalize import history_text
+
+    options = _options(tmp_path, checkpoint_every_s=0.0)  # a checkpoint after every step: one record all the same
+    first = T.run_training(options, max_steps=3, command="train a")
+    T.run_training(_options(tmp_path), resume=first, max_steps=0, command="train export")  # trains nothing
+    T.run_training(_options(tmp_path), resume=first, max_steps=2, command="train b")
+    runs = T.load_checkpoint(first, torch.device("cpu"))[1].runs
+    assert runs == [
+        {"command": "train a", "from_kimg": 0.0, "to_kimg": 0.012},
+        {"command": "train b", "from_kimg": 0.012, "to_kimg": 0.02},
+    ]
+    assert history_text(runs, "x") == "train a (0 → 0.012 kimg); then train b (0.012 → 0.02 kimg)"
+    assert history_text([], "the exporting command") == "the exporting command"
+    assert history_text([{"command": "c", "from_kimg": 489.216, "to_kimg": 650.04}], "x") == "c (489.2 → 650 kimg)"
