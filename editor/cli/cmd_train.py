@@ -68,9 +68,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=None,
         metavar="RATE",
-        help="starting learning rate of a new run (default per network: cast-portrait 4e-3, cast-sprite 1e-3); a "
-        "run continued with --init from trained weights wants about the rate its last run ended at; resumed runs "
-        "keep theirs",
+        help="starting learning rate of a new run, one network at a time (default cast-portrait 4e-3, cast-sprite "
+        "1e-3, cast-tiny 2e-3); a run continued with --init from trained weights wants about the rate its last run "
+        "ended at (`info` shows the rates of each run that trained it); not with --resume",
     )
     p.add_argument(
         "--lr-decay",
@@ -92,8 +92,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=None,
         metavar="B",
-        help="weight of a squared-error term added to the L1 loss, 0-100 (it draws a feature the network cannot yet "
-        "place as a faint one instead of leaving it out; default 0; resumed runs keep theirs)",
+        help="weight B of a squared-error term added to the L1 loss, 0-100: B x the mean squared error of pixels in "
+        "[-1, 1], which counts large errors (a missing eye) more than L1 does and is what PSNR measures (default 0; "
+        "resumed runs keep theirs)",
     )
     p.add_argument(
         "--draw-workers",
@@ -127,6 +128,13 @@ def run(args: argparse.Namespace) -> int:
     names = list(NETWORKS) if args.network == "all" else [args.network]
     if len(names) > 1 and (args.resume or args.export):
         raise TrainingError("--resume and --export name one network's files: train one network at a time with them")
+    if args.lr is not None and len(names) > 1:
+        raise TrainingError("--lr sets one rate, but cast-portrait and cast-sprite want different ones: train them one at a time with --lr")
+    if args.lr is not None and args.resume:
+        raise TrainingError(
+            "a resumed run keeps its learning-rate schedule: drop --lr (--lr-decay changes how it falls), or start a "
+            "new run from its exported network with --init FILE --lr RATE"
+        )
     root = Path(args.outdir)  # CPU threads: the global --threads option (editor/cli/__init__.py)
     try:
         with _stop_requests() as stop:
@@ -190,8 +198,6 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
             print(f"{name}: continuing {resume}; --init {args.init} applies to new runs only, so it is ignored")
     if resume is None and (args.kimg == 0 or args.minutes == 0):
         raise TrainingError("a run of 0 trains nothing: give more --kimg or --minutes, or --resume a checkpoint")
-    if resume is not None and args.lr is not None:
-        print(f"{name}: continuing {resume} at its own learning rate; --lr {args.lr:g} applies to new runs only")
     if resume is not None:
         _, saved, _ = load_checkpoint(resume, torch.device("cpu"))  # a bad file fails before any progress bar
         if args.kimg is not None and saved.nimg >= args.kimg * 1000:
@@ -224,7 +230,7 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         psnr = "-" if p.psnr is None else f"{p.psnr:.2f} dB"
         bar.set_postfix_str(f"loss {p.loss:.4f}  held-out PSNR {psnr}  ETA {eta}", refresh=True)
 
-    command = "python main.py " + shlex.join(args.argv)
+    command = "python main.py " + shlex.join(getattr(args, "argv", sys.argv[1:]))
     try:
         ckpt = run_training(options, resume=resume, on_progress=show, should_stop=should_stop, command=command)
     except KeyboardInterrupt:
@@ -240,7 +246,7 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         f"{last.get('psnr_plain', float('nan')):.2f} dB (band-mixed {last.get('psnr_mixed', float('nan')):.2f} dB)"
     )
     out = Path(args.export) if args.export else run_dir / f"{config.name}.safetensors"
-    network = export_checkpoint(payload, config, out, mapping, command, args.mapping_steps)
+    network = export_checkpoint(payload, config, out, mapping, args.mapping_steps)
     print(f"wrote {out} (fingerprint {network.fingerprint[:12]}); checkpoint {ckpt}")
     return out
 

@@ -86,33 +86,58 @@ def build_cast_network(
     )
 
 
-def history_text(runs: list[dict[str, Any]], fallback: str) -> str:
-    """The invocations that trained a checkpoint, in order, each with the kimg it trained from and to, e.g.
-    "python main.py train cast-sprite --kimg 100 (0 → 100 kimg); then python main.py train ... (100 → 160.4 kimg)";
-    `fallback` (the exporting command) for checkpoints from before invocations were recorded."""
-    if not runs:
-        return fallback
-    return "; then ".join(f"{r['command']} ({r['from_kimg']:.4g} → {r['to_kimg']:.4g} kimg)" for r in runs)
+def _kimg(x: float) -> str:
+    """489.216 → '489.216', 250.0 → '250', 0.0125 → '0.013' (fixed decimals: exact enough, never 1e+04)."""
+    return f"{x:.3f}".rstrip("0").rstrip(".")
 
 
-def lineage(checkpoint: dict[str, Any], command: str) -> tuple[str, float, float]:
+def _settings(options: dict[str, Any]) -> str:
+    parts = [f"seed {options.get('seed', 0)}"]
+    for key, label in (("batch", "batch"), ("lr", "lr"), ("lr_decay", "lr-decay"), ("edge_weight", "edge weight"), ("mse_weight", "mse weight")):
+        if options.get(key) is not None:
+            parts.append(f"{label} {options[key]:g}")
+    return ", ".join(parts)
+
+
+def history_text(runs: list[dict[str, Any]], options: dict[str, Any], kimg: float) -> str:
+    """The invocations that trained a checkpoint up to `kimg`, in order, each with the kimg it trained from and to
+    and the learning rate and loss weights it used, e.g. "python main.py train cast-sprite --kimg 100 (0 → 100 kimg;
+    lr 1e-03 → 1e-04, edge weight 6, mse weight 0); then ...". Training no invocation recorded (checkpoints from
+    before the records) is named as such, with the settings the checkpoint kept (`options`)."""
+    parts = []
+    start = runs[0]["from_kimg"] if runs else kimg
+    if start > 0:
+        parts.append(f"unrecorded training commands (0 → {_kimg(start)} kimg; last settings {_settings(options)})")
+    for r in runs:
+        told = f"{_kimg(r['from_kimg'])} → {_kimg(r['to_kimg'])} kimg"
+        if "lr_from" in r:
+            told += (
+                f"; lr {r['lr_from']:.2g} → {r['lr_to']:.2g}, edge weight {r['edge_weight']:g}, "
+                f"mse weight {r['mse_weight']:g}"
+            )
+        parts.append(f"{r['command']} ({told})")
+    return "; then ".join(parts)
+
+
+def lineage(checkpoint: dict[str, Any]) -> tuple[str, float, float]:
     """(command history, kimg, training seconds) of the whole training behind a checkpoint.
 
     A run started with --init from a network Castmaker trained adds its own images and time to that network's and
     appends its history to that network's, so `info` tells the whole story; from any other file it names the file.
     """
-    command = history_text(checkpoint.get("runs") or [], command)
     kimg = checkpoint["nimg"] / 1000.0
     seconds = float(checkpoint.get("seconds", 0.0))
+    command = history_text(checkpoint.get("runs") or [], checkpoint.get("options") or {}, kimg)
     origin = checkpoint.get("origin")
     if not origin:
         return command, kimg, seconds
     if "command" not in origin:
-        return f"{command} (starting from {origin.get('source', 'another network')})", kimg, seconds
+        where = f"{origin.get('source', 'another network')} (fingerprint {str(origin.get('fingerprint', '?'))[:12]})"
+        return f"from the weights of {where}: {command}", kimg, seconds
     return (
         f"{origin['command']}; then, from those weights, {command}",
-        kimg + float(origin.get("kimg", 0.0)),
-        seconds + float(origin.get("training_seconds", 0.0)),
+        kimg + float(origin["kimg"]),
+        seconds + float(origin["training_seconds"]),
     )
 
 
@@ -121,16 +146,16 @@ def export_checkpoint(
     config: CastNetworkConfig,
     out: Path,
     mapping_cache: Path | None,
-    command: str,
     mapping_steps: int | None = None,
 ) -> Network:
-    """Write the network file for a loaded checkpoint payload; returns the Network."""
+    """Write the network file for a loaded checkpoint payload; returns the Network. Its `cast` record says how it
+    was made (`lineage`)."""
     g_ema = checkpoint["G_ema"]
     synthesis = {k[len("synthesis.") :]: v for k, v in g_ema.items() if k.startswith("synthesis.")}
     mapping_state, mapping_scores = fitted_mapping(config, mapping_cache, mapping_steps)
     history = checkpoint.get("history") or []
     last = history[-1] if history else {}
-    command, kimg, seconds = lineage(checkpoint, command)
+    command, kimg, seconds = lineage(checkpoint)
     record = {
         "made_by": "castmaker train",
         "command": command,

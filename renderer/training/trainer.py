@@ -4,7 +4,8 @@ Stage 1 of two (stage 2, `mapping_fit`, fits z → w afterwards): the synthesis 
 character encoded in each row group's w (`batches`). Loss: L1 on the image plus L1 on 2× and 4× box-
 downsampled copies (the coarse terms pull layout and silhouettes in early), the full-resolution term optionally
 weighted toward the target's edges (`edge_weighted_l1`: outlines, eyes and mouths are few pixels, and a plain
-mean lets the network leave them blurred for a long time). Adam; an exponential moving
+mean lets the network leave them blurred for a long time), plus an optional squared-error term
+(`training_loss`). Adam; an exponential moving
 average of the weights (G_ema, as StyleGAN keeps) is what gets evaluated and shipped.
 
 Checkpoints are written atomically (temp file, fsync, replace) and hold everything a run needs to continue
@@ -23,7 +24,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ class TrainOptions:
     outdir: str = "training-runs"
     seed: int = 0
     batch: int | None = None
-    lr: float | None = None
+    lr: float | None = None  # starting learning rate of a new run (None: the config's)
     lr_decay: float | None = None  # rate at the kimg target, as a share of lr (exponential; None: 1, or the checkpoint's)
     eval_every_s: float = 180.0
     grid_every_s: float = 600.0
@@ -178,8 +179,9 @@ def build_state(config: CastNetworkConfig, options: TrainOptions, device: torch.
 def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> dict[str, Any]:
     """Copy a network's synthesis weights into G (a warm start, e.g. from the bundled network of a last session).
 
-    Returns where the weights came from: the file's `cast` record (its command, kimg, training seconds) when
-    Castmaker trained it, else just the source's name."""
+    Returns where the weights came from: the source as given, its fingerprint and, when Castmaker trained it, the
+    command history, kimg and training seconds of its `cast` record (checked here, not when the run is exported).
+    """
     from renderer import load_network
 
     network = load_network(source)
@@ -189,8 +191,20 @@ def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> dic
     with torch.no_grad():
         for name, value in state.items():
             G.state_dict()[name].copy_(value)
+    origin: dict[str, Any] = {"source": str(source), "fingerprint": network.fingerprint}
     record = network.extra.get("cast") if isinstance(network.extra, dict) else None
-    return {"source": str(source), **(record if isinstance(record, dict) else {})}
+    if isinstance(record, dict) and "command" in record:
+        try:
+            kimg, seconds = float(record["kimg"]), float(record.get("training_seconds", 0.0))
+        except (KeyError, TypeError, ValueError):
+            raise TrainingError(
+                f"{source}: its training record has no usable kimg / training_seconds ({record.get('kimg')!r}, "
+                f"{record.get('training_seconds')!r}); start from a network file Castmaker exported"
+            ) from None
+        if not isinstance(record["command"], str) or not (kimg >= 0 and seconds >= 0):
+            raise TrainingError(f"{source}: its training record is damaged; start from a network file Castmaker exported")
+        origin.update(command=record["command"], kimg=kimg, training_seconds=seconds)
+    return origin
 
 
 def _init_output_bias(G: nn.Module, probe: Batch) -> None:
@@ -318,6 +332,9 @@ def load_checkpoint(path: Path, device: torch.device) -> tuple[dict[str, Any], T
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise TrainingError(f"{path} is not a Castmaker training checkpoint")
     config = get_config(payload["network"])
+    unknown = sorted(set(payload["options"]) - {f.name for f in fields(TrainOptions)})
+    if unknown:
+        raise TrainingError(f"{path} was written by a newer Castmaker (options {', '.join(unknown)}): update Castmaker to continue it")
     options = TrainOptions(**payload["options"])
     state = build_state_shell(config, options, device)
     state.G.load_state_dict(payload["G"])
@@ -341,7 +358,8 @@ def build_state_shell(config: CastNetworkConfig, options: TrainOptions, device: 
         if hasattr(layer, "magnitude_ema_beta"):
             layer.magnitude_ema_beta = MAGNITUDE_BETA
     G_ema = copy.deepcopy(G).eval().requires_grad_(False)
-    optimizer = torch.optim.Adam(G.synthesis.parameters(), lr=options.lr or config.lr, betas=(0.9, 0.99), eps=1e-8)
+    lr = config.lr if options.lr is None else options.lr
+    optimizer = torch.optim.Adam(G.synthesis.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-8)
     return TrainState(G=G, G_ema=G_ema, optimizer=optimizer, rng=np.random.RandomState(options.seed))
 
 
@@ -398,6 +416,8 @@ def run_training(
         raise TrainingError(f"the squared-error weight must be 0 or more, got {mse_weight}")
     # the checkpoint records the weights actually used
     options = replace(options, edge_weight=edge_weight, mse_weight=mse_weight)
+    if options.lr is not None and not 0 < options.lr <= 1:
+        raise TrainingError(f"the learning rate must be above 0 and at most 1, got {options.lr}")
     if options.batch is not None and options.batch < 1:
         raise TrainingError(f"the batch size must be 1 or more, got {options.batch}")
     outdir = Path(options.outdir)
@@ -416,7 +436,7 @@ def run_training(
     target_nimg = None if options.kimg is None else int(options.kimg * 1000)
     deadline = None if options.minutes is None else time.monotonic() + 60.0 * options.minutes
     decay = 1.0 if options.lr_decay is None or not target_nimg else float(options.lr_decay)
-    base_lr = options.lr or config.lr
+    base_lr = config.lr if options.lr is None else options.lr
     log_path = outdir / "log.csv"
     last_eval = last_grid = last_ckpt = time.monotonic()
     start_nimg, start_time, start_step = state.nimg, time.monotonic(), state.step
@@ -430,13 +450,21 @@ def run_training(
             return True
         return max_steps is not None and state.step - start_step >= max_steps
 
+    this_run = len(state.runs)  # where this invocation's record goes
+
     def checkpoint_now() -> None:
         if command is not None and state.step > start_step:
-            run = {"command": command, "from_kimg": start_nimg / 1000.0, "to_kimg": state.nimg / 1000.0}
-            if state.runs and state.runs[-1]["command"] == command and state.runs[-1]["from_kimg"] == run["from_kimg"]:
-                state.runs[-1] = run  # this invocation's earlier checkpoint
-            else:
-                state.runs.append(run)
+            state.runs[this_run:] = [
+                {
+                    "command": command,
+                    "from_kimg": start_nimg / 1000.0,
+                    "to_kimg": state.nimg / 1000.0,
+                    "lr_from": learning_rate(base_lr, decay, start_nimg / target_nimg if target_nimg else 0.0),
+                    "lr_to": float(state.optimizer.param_groups[0]["lr"]),
+                    "edge_weight": edge_weight,
+                    "mse_weight": mse_weight,
+                }
+            ]
         save_checkpoint(ckpt, state, config, options)
 
     def eval_now() -> None:

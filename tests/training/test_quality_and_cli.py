@@ -66,7 +66,7 @@ def test_train_resume_of_a_missing_checkpoint_is_one_clear_error(tmp_path):
 
 def test_train_tiny_writes_checkpoint_log_grid_and_network(tmp_path):
     rc, out, err = cli(
-        ["train", "cast-tiny", "--kimg", "0.012", "--outdir", str(tmp_path), "--threads", "1",
+        ["--threads", "1", "train", "cast-tiny", "--kimg", "0.012", "--outdir", str(tmp_path),
          "--mapping", str(tmp_path / "mapping.pt"), "--mapping-steps", "30"]
     )
     assert rc == 0, err
@@ -78,7 +78,7 @@ def test_train_tiny_writes_checkpoint_log_grid_and_network(tmp_path):
     from renderer import load_network
 
     told = load_network(str(run_dir / "cast-tiny.safetensors")).extra["cast"]["command"]
-    assert told.startswith("python main.py train cast-tiny --kimg 0.012 --outdir ") and told.endswith("(0 → 0.012 kimg)")
+    assert told.startswith("python main.py --threads 1 train cast-tiny --kimg 0.012 --outdir ") and told.endswith("(0 → 0.012 kimg; lr 0.002 → 0.00043, edge weight 0, mse weight 0)")
 
 
 def test_cast_contact_sheet(tmp_path):
@@ -178,6 +178,18 @@ def test_train_init_bundled_starts_each_network_from_its_own_weights(tmp_path, m
     assert rc == 130 and started == [("cast-portrait", "cast-portrait")]
     rc, _, err = cli(["train", "cast-tiny", "--kimg", "1", "--init", "x", "--resume", str(tmp_path / "c.pt")])
     assert rc == 2 and "--init starts a new run" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "all", "--kimg", "1", "--lr", "1e-3"], "train them one at a time with --lr"),
+        (["train", "cast-tiny", "--kimg", "1", "--lr", "1e-3", "--resume", "c.pt"], "keeps its learning-rate schedule"),
+    ],
+)
+def test_train_refuses_lr_where_it_cannot_apply(tmp_path, argv, message):
+    rc, _, err = cli([*argv, "--outdir", str(tmp_path)])
+    assert rc == 2 and message in err and err.count("\n") == 1
 
 
 def test_train_lr_and_mse_weight_reach_a_new_run(tmp_path, monkeypatch):

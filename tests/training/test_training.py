@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from renderer.cast import description as d
 from renderer.training import batches as B
@@ -234,10 +235,11 @@ def test_the_edge_weight_is_kept_by_a_resume_and_can_be_changed(tmp_path):
 def test_the_squared_error_term_adds_its_weight_times_the_mse():
     torch.manual_seed(0)
     out, target = torch.rand(2, 3, 8, 8) * 2 - 1, torch.rand(2, 3, 8, 8) * 2 - 1
-    plain = T.training_loss(out, target, 6.0)
-    mse = float((out - target).square().mean())
-    assert float(T.training_loss(out, target, 6.0, 0.0)) == pytest.approx(float(plain))
-    assert float(T.training_loss(out, target, 6.0, 5.0)) == pytest.approx(float(plain) + 5.0 * mse, rel=1e-6)
+    err = out - target
+    l1 = err.abs().mean() + sum(w * (F.avg_pool2d(out, k) - F.avg_pool2d(target, k)).abs().mean() for k, w in ((2, 0.5), (4, 0.25)))
+    assert float(T.training_loss(out, target)) == pytest.approx(float(l1), rel=1e-6)  # computed here independently
+    assert float(T.training_loss(out, target, 0.0, 5.0)) == pytest.approx(float(l1) + 5.0 * float(err.square().mean()), rel=1e-6)
+    assert float(T.training_loss(target, target, 6.0, 5.0)) == 0.0
 
 
 def test_the_squared_error_weight_is_kept_by_a_resume_and_checked(tmp_path):
@@ -248,29 +250,51 @@ def test_the_squared_error_weight_is_kept_by_a_resume_and_checked(tmp_path):
     for bad in (-1.0, float("nan")):
         with pytest.raises(TrainingError, match="squared-error weight"):
             T.run_training(_options(tmp_path / "bad", mse_weight=bad), max_steps=1)
+    for bad in (0.0, -1e-3, float("nan")):
+        with pytest.raises(TrainingError, match="learning rate"):
+            T.run_training(_options(tmp_path / "bad", lr=bad), max_steps=1)
     assert not (tmp_path / "bad").exists()
 
 
-def test_a_run_from_a_cast_network_adds_its_story_to_that_networks(tmp_path):
+def test_a_resume_keeps_the_squared_error_weight_and_rate_exactly(tmp_path):
+    kw = dict(kimg=0.032, lr_decay=0.25, mse_weight=2.0, lr=3e-3)  # neither is cast-tiny's default
+    straight = T.run_training(_options(tmp_path / "a", **kw), max_steps=4)
+    half = T.run_training(_options(tmp_path / "b", **kw), max_steps=2)
+    resumed = T.run_training(_options(tmp_path / "b", kimg=0.032), resume=half, max_steps=2)
+    _, s1, _ = T.load_checkpoint(straight, torch.device("cpu"))
+    _, s2, _ = T.load_checkpoint(resumed, torch.device("cpu"))
+    for (name, p1), p2 in zip(s1.G.state_dict().items(), s2.G.state_dict().values(), strict=True):
+        assert torch.equal(p1, p2), name
+    other = T.run_training(_options(tmp_path / "c", **{**kw, "mse_weight": 0.0}), max_steps=4)
+    _, s3, _ = T.load_checkpoint(other, torch.device("cpu"))
+    assert not torch.equal(s1.G.state_dict()["synthesis.b32.torgb.weight"], s3.G.state_dict()["synthesis.b32.torgb.weight"])
+
+
+def _export(tmp_path, ckpt, name):
     from renderer import load_network
     from renderer.training.finalize import export_checkpoint
 
-    mapping = tmp_path / "mapping.pt"
-    first = T.run_training(_options(tmp_path / "a"), max_steps=3)
-    payload, _, config = T.load_checkpoint(first, torch.device("cpu"))
-    parent = tmp_path / "parent.safetensors"
-    export_checkpoint(payload, config, parent, mapping, "cmd-a", mapping_steps=20)
-    told = load_network(str(parent)).extra["cast"]
-    assert told["command"] == "cmd-a" and told["kimg"] == pytest.approx(0.012)
+    payload, _, config = T.load_checkpoint(ckpt, torch.device("cpu"))
+    export_checkpoint(payload, config, tmp_path / name, tmp_path / "mapping.pt", mapping_steps=20)
+    return load_network(str(tmp_path / name)).extra["cast"]
 
-    second = T.run_training(_options(tmp_path / "b", init=str(parent)), max_steps=2, command="cmd-b")
+
+def test_a_run_from_a_cast_network_adds_its_story_to_that_networks(tmp_path):
+    first = T.run_training(_options(tmp_path / "a", lr=3e-3), max_steps=3, command="cmd-a")
+    told = _export(tmp_path, first, "parent.safetensors")
+    assert told["command"] == "cmd-a (0 → 0.012 kimg; lr 0.003 → 0.003, edge weight 0, mse weight 0)"
+    assert told["kimg"] == pytest.approx(0.012)
+
+    parent = str(tmp_path / "parent.safetensors")
+    second = T.run_training(_options(tmp_path / "b", init=parent, mse_weight=1.5), max_steps=2, command="cmd-b")
     T.run_training(_options(tmp_path / "b"), resume=second, max_steps=1, command="cmd-c")  # a resume keeps the origin
-    payload, state, _ = T.load_checkpoint(second, torch.device("cpu"))
-    assert state.origin["command"] == "cmd-a" and state.origin["source"] == str(parent)
-    child = tmp_path / "child.safetensors"
-    export_checkpoint(payload, config, child, mapping, "cmd-export", mapping_steps=20)
-    story = load_network(str(child)).extra["cast"]
-    assert story["command"] == "cmd-a; then, from those weights, cmd-b (0 → 0.008 kimg); then cmd-c (0.008 → 0.012 kimg)"
+    state = T.load_checkpoint(second, torch.device("cpu"))[1]
+    assert state.origin["command"] == told["command"] and state.origin["source"] == parent
+    story = _export(tmp_path, second, "child.safetensors")
+    assert story["command"] == (
+        f"{told['command']}; then, from those weights, cmd-b (0 → 0.008 kimg; lr 0.002 → 0.002, edge weight 0, mse "
+        "weight 1.5); then cmd-c (0.008 → 0.012 kimg; lr 0.002 → 0.002, edge weight 0, mse weight 1.5)"
+    )
     assert story["kimg"] == pytest.approx(0.012 + 0.012)
     assert story["training_seconds"] == pytest.approx(told["training_seconds"] + state.seconds, abs=0.11)
 
@@ -278,18 +302,64 @@ def test_a_run_from_a_cast_network_adds_its_story_to_that_networks(tmp_path):
     assert T.load_checkpoint(plain, torch.device("cpu"))[1].origin is None
 
 
+def test_a_run_from_a_file_castmaker_did_not_train_names_that_file(tmp_path):
+    from renderer.loading import save_native
+
+    net = T.run_training(_options(tmp_path / "a"), max_steps=1)
+    payload, _, config = T.load_checkpoint(net, torch.device("cpu"))
+    from renderer.training.finalize import build_cast_network
+
+    synthesis = {k[len("synthesis."):]: v for k, v in payload["G_ema"].items() if k.startswith("synthesis.")}
+    mapping = {k[len("mapping."):]: v for k, v in payload["G_ema"].items() if k.startswith("mapping.")}
+    foreign = build_cast_network(config, synthesis, mapping, {})
+    foreign.extra = {}
+    save_native(foreign, tmp_path / "foreign.safetensors")
+    run = T.run_training(_options(tmp_path / "b", init=str(tmp_path / "foreign.safetensors")), max_steps=1, command="cmd")
+    story = _export(tmp_path, run, "out.safetensors")["command"]
+    assert story.startswith(f"from the weights of {tmp_path / 'foreign.safetensors'} (fingerprint {foreign.fingerprint[:12]}): cmd (0 → 0.004 kimg")
+
+    damaged = build_cast_network(config, synthesis, mapping, {"command": "x", "kimg": "?"})
+    save_native(damaged, tmp_path / "damaged.safetensors")
+    with pytest.raises(TrainingError, match="no usable kimg"):
+        T.run_training(_options(tmp_path / "c", init=str(tmp_path / "damaged.safetensors")), max_steps=1)
+
+
 def test_each_invocation_is_recorded_once_with_the_kimg_it_trained(tmp_path):
     from renderer.training.finalize import history_text
 
-    options = _options(tmp_path, checkpoint_every_s=0.0)  # a checkpoint after every step: one record all the same
+    options = _options(tmp_path, checkpoint_every_s=0.0, kimg=0.02, lr_decay=0.5)  # a checkpoint after every step
     first = T.run_training(options, max_steps=3, command="train a")
-    T.run_training(_options(tmp_path), resume=first, max_steps=0, command="train export")  # trains nothing
-    T.run_training(_options(tmp_path), resume=first, max_steps=2, command="train b")
+    T.run_training(_options(tmp_path, kimg=0.02), resume=first, max_steps=0, command="train export")  # trains nothing
+    T.run_training(_options(tmp_path, kimg=0.02), resume=first, max_steps=2, command="train b")
     runs = T.load_checkpoint(first, torch.device("cpu"))[1].runs
-    assert runs == [
-        {"command": "train a", "from_kimg": 0.0, "to_kimg": 0.012},
-        {"command": "train b", "from_kimg": 0.012, "to_kimg": 0.02},
-    ]
-    assert history_text(runs, "x") == "train a (0 → 0.012 kimg); then train b (0.012 → 0.02 kimg)"
-    assert history_text([], "the exporting command") == "the exporting command"
-    assert history_text([{"command": "c", "from_kimg": 489.216, "to_kimg": 650.04}], "x") == "c (489.2 → 650 kimg)"
+    assert [(r["command"], r["from_kimg"], r["to_kimg"]) for r in runs] == [("train a", 0.0, 0.012), ("train b", 0.012, 0.02)]
+    # the rate each run started at, and the rate of its last step (the step that began at 16 of 20 images)
+    assert runs[0]["lr_from"] == pytest.approx(2e-3) and runs[1]["lr_from"] == pytest.approx(2e-3 * 0.5 ** (12 / 20))
+    assert runs[1]["lr_to"] == pytest.approx(2e-3 * 0.5 ** (16 / 20))
+    assert history_text(runs, {}, 0.02).startswith("train a (0 → 0.012 kimg; lr 0.002 → ")
+    old = {"seed": 1, "lr": 3e-4, "lr_decay": 0.33, "edge_weight": 6.0, "mse_weight": None}
+    assert history_text([], old, 489.216) == (
+        "unrecorded training commands (0 → 489.216 kimg; last settings seed 1, lr 0.0003, lr-decay 0.33, edge weight 6)"
+    )
+    later = [{"command": "c", "from_kimg": 489.216, "to_kimg": 12345.6}]
+    assert history_text(later, old, 12345.6).endswith("; then c (489.216 → 12345.6 kimg)")
+
+
+def test_a_checkpoint_from_before_the_new_records_resumes_and_exports(tmp_path):
+    ckpt = T.run_training(_options(tmp_path, edge_weight=2.0), max_steps=2, command="train a")
+    payload = torch.load(ckpt, weights_only=False)
+    for key in ("origin", "runs"):
+        del payload[key]
+    del payload["options"]["mse_weight"]
+    torch.save(payload, ckpt)
+    T.run_training(_options(tmp_path), resume=ckpt, max_steps=1, command="train b")
+    saved, state, _ = T.load_checkpoint(ckpt, torch.device("cpu"))
+    assert saved["options"]["mse_weight"] == 0.0 and saved["options"]["edge_weight"] == 2.0
+    assert state.origin is None and [r["command"] for r in state.runs] == ["train b"]
+    assert _export(tmp_path, ckpt, "old.safetensors")["command"].startswith(
+        "unrecorded training commands (0 → 0.008 kimg; last settings seed 0, edge weight 2, mse weight 0); then train b"
+    )
+    payload["options"]["from_the_future"] = 1
+    torch.save(payload, ckpt)
+    with pytest.raises(TrainingError, match="newer Castmaker"):
+        T.load_checkpoint(ckpt, torch.device("cpu"))
