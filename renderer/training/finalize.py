@@ -87,7 +87,7 @@ def build_cast_network(
 
 
 def _kimg(x: float) -> str:
-    """489.216 → '489.216', 250.0 → '250', 0.0125 → '0.013' (fixed decimals: exact enough, never 1e+04)."""
+    """489.216 → '489.216', 250.0 → '250', 0.0126 → '0.013' (fixed decimals: exact enough, never 1e+04)."""
     return f"{x:.3f}".rstrip("0").rstrip(".")
 
 
