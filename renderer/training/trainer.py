@@ -89,7 +89,8 @@ class TrainState:
     history: list[dict[str, float]] = field(default_factory=list)
     # How the --init weights were made (their network file's cast record), so the export can say the whole story.
     origin: dict[str, Any] | None = None
-    # Each invocation that trained: {"command", "from_kimg", "to_kimg"}, so the export can say how it was made.
+    # Each invocation that trained: its command, the kimg and learning rate it trained from and to, and its loss
+    # weights, so the export can say how the network was made (finalize.history_text).
     runs: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -188,9 +189,10 @@ def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> dic
     if network.arch != {"arch": config.arch, "init_kwargs": config.init_kwargs}:
         raise TrainingError(f"{source} is not a {config.name} network (its architecture differs): it cannot start this run")
     state = {k: v for k, v in network.G.state_dict().items() if k.startswith("synthesis.")}
+    target = G.state_dict()  # built once: state_dict() assembles a new dict on every call
     with torch.no_grad():
         for name, value in state.items():
-            G.state_dict()[name].copy_(value)
+            target[name].copy_(value)
     origin: dict[str, Any] = {"source": str(source), "fingerprint": network.fingerprint}
     record = network.extra.get("cast") if isinstance(network.extra, dict) else None
     if isinstance(record, dict) and "command" in record:
@@ -452,6 +454,9 @@ def run_training(
 
     this_run = len(state.runs)  # where this invocation's record goes
 
+    def rate_at(nimg: int) -> float:
+        return learning_rate(base_lr, decay, nimg / target_nimg if target_nimg else 0.0)
+
     def checkpoint_now() -> None:
         if command is not None and state.step > start_step:
             state.runs[this_run:] = [
@@ -459,7 +464,7 @@ def run_training(
                     "command": command,
                     "from_kimg": start_nimg / 1000.0,
                     "to_kimg": state.nimg / 1000.0,
-                    "lr_from": learning_rate(base_lr, decay, start_nimg / target_nimg if target_nimg else 0.0),
+                    "lr_from": rate_at(start_nimg),
                     "lr_to": float(state.optimizer.param_groups[0]["lr"]),
                     "edge_weight": edge_weight,
                     "mse_weight": mse_weight,
@@ -502,7 +507,7 @@ def run_training(
             if should_stop is not None and should_stop():
                 raise interrupted()
             for group in state.optimizer.param_groups:
-                group["lr"] = learning_rate(base_lr, decay, state.nimg / target_nimg if target_nimg else 0.0)
+                group["lr"] = rate_at(state.nimg)
             try:
                 batch = stream.next()
             except TrainingError:  # a drawing process died: keep what was trained, then say so
