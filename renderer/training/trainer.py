@@ -47,9 +47,6 @@ CHECKPOINT_FORMAT = "castmaker-training-checkpoint"
 EMA_KIMG = 2.0  # half-life of the weight average, in thousands of images
 EMA_RAMPUP = 0.1  # ... but never longer than this share of the images seen so far
 MAGNITUDE_BETA = 0.99  # StyleGAN3 input-magnitude EMA while training (faster than inference's 0.999)
-# StyleGAN3's toRGB starts at this fraction of its random init, so training does not first have to undo a
-# picture-filling colour fog (measured on cast-portrait, 150 steps of batch 2: loss 0.69 instead of 0.78).
-SG3_TORGB_INIT_GAIN = 0.05
 
 
 @dataclass
@@ -169,7 +166,7 @@ def build_state(config: CastNetworkConfig, options: TrainOptions, device: torch.
     _init_output_bias(G, probe)
     if hasattr(G.synthesis, "layer_names"):
         with torch.no_grad():
-            getattr(G.synthesis, G.synthesis.layer_names[-1]).weight.mul_(SG3_TORGB_INIT_GAIN)
+            getattr(G.synthesis, G.synthesis.layer_names[-1]).weight.mul_(config.torgb_init_gain)
         _calibrate_magnitudes(G, torch.from_numpy(probe.ws).to(device))
     if options.init:
         state.origin = _load_synthesis(G, config, options.init)
@@ -258,7 +255,7 @@ def train_step(
     """One optimizer step on `batch`; returns the loss."""
     ws = torch.from_numpy(batch.ws).to(device)
     target = images_to_tensor(batch.images, device)
-    out = synthesize(state.G, ws, update_magnitudes=True)
+    out = synthesize(state.G, ws, update_magnitudes=config.train_magnitudes)
     loss = training_loss(out, target, edge_weight, mse_weight)
     state.optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -334,6 +331,16 @@ def load_checkpoint(path: Path, device: torch.device) -> tuple[dict[str, Any], T
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise TrainingError(f"{path} is not a Castmaker training checkpoint")
     config = get_config(payload["network"])
+    want = {"arch": config.arch, **config.init_kwargs}
+    saved_arch = payload.get("arch") if isinstance(payload.get("arch"), dict) else {}
+    have = {"arch": saved_arch.get("arch"), **(saved_arch.get("init_kwargs") or {})}
+    if have != want:
+        changed = sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
+        diff = "; ".join(f"{k}: {have.get(k)} in the checkpoint, {want.get(k, 'its default')} here" for k in changed)
+        raise TrainingError(
+            f"{path} trains a {config.name} of another architecture than this Castmaker's ({diff}): continue it "
+            "with the Castmaker version that started it, or start a new run"
+        )
     unknown = sorted(set(payload["options"]) - {f.name for f in fields(TrainOptions)})
     if unknown:
         raise TrainingError(f"{path} was written by a newer Castmaker (options {', '.join(unknown)}): update Castmaker to continue it")

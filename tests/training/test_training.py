@@ -88,6 +88,48 @@ def test_tiny_training_lowers_the_loss(tmp_path):
     assert after < 0.8 * before, (before, after)
 
 
+def _tiny_stylegan3(**kw):
+    """cast-portrait's rows and drawing on a 32-px, 16-channel StyleGAN3-T (a few ms per step)."""
+    from dataclasses import replace
+
+    from renderer.training.configs import _generator_kwargs
+
+    kwargs = _generator_kwargs(32, channel_base=256, channel_max=16, magnitude_ema_beta=0.999, first_cutoff=4)
+    return replace(CAST_PORTRAIT, init_kwargs=kwargs, **kw)
+
+
+def test_stylegan3_torgb_starts_at_the_configured_share_of_its_init(tmp_path):
+    def torgb(gain):
+        config = _tiny_stylegan3(torgb_init_gain=gain)
+        state = T.build_state(config, _options(tmp_path, network="cast-portrait"), torch.device("cpu"))
+        return getattr(state.G.synthesis, state.G.synthesis.layer_names[-1]).weight.detach().clone()
+
+    full, share = torgb(1.0), torgb(0.05)
+    assert float(full.abs().mean()) > 0
+    torch.testing.assert_close(share, 0.05 * full, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("train_magnitudes", [False, True])
+def test_stylegan3_input_magnitudes_stay_at_their_calibration_unless_trained(tmp_path, train_magnitudes):
+    config = _tiny_stylegan3(train_magnitudes=train_magnitudes)
+    state = T.build_state(config, _options(tmp_path, network="cast-portrait"), torch.device("cpu"))
+
+    def magnitudes(G):
+        return torch.stack([getattr(G.synthesis, n).magnitude_ema.clone() for n in G.synthesis.layer_names])
+
+    calibrated = magnitudes(state.G)
+    assert bool((calibrated > 0).all())
+    draw = B.drawing_function(config)
+    for _ in range(2):
+        T.train_step(state, config, B.training_batch(state.rng, config, 2, draw), torch.device("cpu"))
+    moved = (magnitudes(state.G) - calibrated).abs() > 1e-6 * calibrated
+    if train_magnitudes:
+        assert bool(moved.all()), moved
+    else:
+        assert not bool(moved.any()), moved
+    torch.testing.assert_close(magnitudes(state.G_ema), magnitudes(state.G), rtol=0, atol=0)
+
+
 def test_learning_rate_decays_exponentially_over_the_run():
     assert T.learning_rate(1e-3, 0.1, 0.0) == pytest.approx(1e-3)
     assert T.learning_rate(1e-3, 0.1, 0.5) == pytest.approx(1e-3 * 0.1**0.5)
@@ -362,4 +404,9 @@ def test_a_checkpoint_from_before_the_new_records_resumes_and_exports(tmp_path):
     payload["options"]["from_the_future"] = 1
     torch.save(payload, ckpt)
     with pytest.raises(TrainingError, match="newer Castmaker"):
+        T.load_checkpoint(ckpt, torch.device("cpu"))
+    del payload["options"]["from_the_future"]
+    payload["arch"] = {**payload["arch"], "init_kwargs": {**payload["arch"]["init_kwargs"], "channel_base": 512}}
+    torch.save(payload, ckpt)
+    with pytest.raises(TrainingError, match="another architecture"):
         T.load_checkpoint(ckpt, torch.device("cpu"))
