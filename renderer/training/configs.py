@@ -49,6 +49,11 @@ class CastNetworkConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def arch_record(self) -> dict[str, Any]:
+        """The architecture a network file and a checkpoint record: {"arch": ..., "init_kwargs": {...}} (a copy)."""
+        return {"arch": self.arch, "init_kwargs": dict(self.init_kwargs)}
+
+    @property
     def num_ws(self) -> int:
         return 1 + max(r for g in self.groups for r in g.rows)
 
@@ -117,9 +122,10 @@ CAST_PORTRAIT = CastNetworkConfig(
     # first_cutoff 4, full gain: 16.0 dB held-out at 4.7 kimg with frozen magnitudes, 14.9 dB with trained ones;
     # then side by side, first_cutoff 6 against 4 (both frozen): 20.94 dB at 16.5 kimg against 20.77 dB at 20.1
     # kimg. The earlier set-up had needed 142 kimg for 20.76 dB and never drew an eye. The bundled portrait still
-    # uses the earlier set-up (first_cutoff 2 by default, toRGB gain and magnitudes below), because the first-cutoff-6 network does not yet pass the
-    # preset test: the fitted mapping's errors cost its seeds 2 dB (README, "Where the two networks stand"). A new
-    # portrait from scratch should use first_cutoff=6 (init_kwargs), torgb_init_gain=1.0, train_magnitudes=False.
+    # uses the earlier set-up (first_cutoff 2 by default, toRGB gain and magnitudes below), because the
+    # first-cutoff-6 network does not yet pass the preset test: the fitted mapping's errors cost its seeds 2 dB
+    # (README, "The next portrait"). A new portrait from scratch should use first_cutoff=6 (init_kwargs),
+    # torgb_init_gain=1.0, train_magnitudes=False.
     torgb_init_gain=0.05,  # the earlier set-up (150 steps of batch 2 from scratch: loss 0.69 instead of 0.78)
     train_magnitudes=True,
     description="JRPG bust portraits of the procedural cast (StyleGAN3-T, 128 px, 16 w rows)",

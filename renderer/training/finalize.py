@@ -78,7 +78,7 @@ def build_cast_network(
     return Network(
         G=G,
         kind=generator_kind(config.arch, config.init_kwargs),
-        arch={"arch": config.arch, "init_kwargs": dict(config.init_kwargs)},
+        arch=config.arch_record,
         fingerprint=weights_fingerprint(G.state_dict()),
         name=config.name,
         source=config.name,

@@ -183,7 +183,7 @@ def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> dic
     from renderer import load_network
 
     network = load_network(source)
-    if network.arch != {"arch": config.arch, "init_kwargs": config.init_kwargs}:
+    if network.arch != config.arch_record:
         raise TrainingError(f"{source} is not a {config.name} network (its architecture differs): it cannot start this run")
     state = {k: v for k, v in network.G.state_dict().items() if k.startswith("synthesis.")}
     target = G.state_dict()  # built once: state_dict() assembles a new dict on every call
@@ -298,7 +298,7 @@ def save_checkpoint(path: Path, state: TrainState, config: CastNetworkConfig, op
         "format": CHECKPOINT_FORMAT,
         "version": 1,
         "network": config.name,
-        "arch": {"arch": config.arch, "init_kwargs": config.init_kwargs},
+        "arch": config.arch_record,
         "options": asdict(options),
         "G": state.G.state_dict(),
         "G_ema": state.G_ema.state_dict(),
@@ -331,10 +331,11 @@ def load_checkpoint(path: Path, device: torch.device) -> tuple[dict[str, Any], T
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise TrainingError(f"{path} is not a Castmaker training checkpoint")
     config = get_config(payload["network"])
-    want = {"arch": config.arch, **config.init_kwargs}
-    saved_arch = payload.get("arch") if isinstance(payload.get("arch"), dict) else {}
-    have = {"arch": saved_arch.get("arch"), **(saved_arch.get("init_kwargs") or {})}
-    if have != want:
+    saved_arch = payload.get("arch")
+    if saved_arch != config.arch_record:
+        saved = saved_arch if isinstance(saved_arch, dict) else {}
+        have = {"arch": saved.get("arch"), **(saved.get("init_kwargs") or {})}
+        want = {"arch": config.arch, **config.init_kwargs}
         changed = sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
         diff = "; ".join(f"{k}: {have.get(k)} in the checkpoint, {want.get(k, 'its default')} here" for k in changed)
         raise TrainingError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,14 @@ import torch.nn.functional as F
 from renderer.cast import description as d
 from renderer.training import batches as B
 from renderer.training import trainer as T
-from renderer.training.configs import CAST_PORTRAIT, CAST_SPRITE, CAST_TINY, TrainingError, get_config
+from renderer.training.configs import (
+    CAST_PORTRAIT,
+    CAST_SPRITE,
+    CAST_TINY,
+    TrainingError,
+    _generator_kwargs,
+    get_config,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -90,10 +99,6 @@ def test_tiny_training_lowers_the_loss(tmp_path):
 
 def _tiny_stylegan3(**kw):
     """cast-portrait's rows and drawing on a 32-px, 16-channel StyleGAN3-T (a few ms per step)."""
-    from dataclasses import replace
-
-    from renderer.training.configs import _generator_kwargs
-
     kwargs = _generator_kwargs(32, channel_base=256, channel_max=16, magnitude_ema_beta=0.999, first_cutoff=4)
     return replace(CAST_PORTRAIT, init_kwargs=kwargs, **kw)
 
