@@ -53,7 +53,7 @@ def cast_summary(network: Network) -> list[tuple[str, object]]:
         ),
     ]
     if mapping:
-        lines.append(("mapping fit", f"relative MSE {mapping.get('all', float('nan')):.3f} (z -> the cast's seed rule)"))
+        lines.append(("mapping fit", f"relative MSE {mapping.get('all', float('nan')):.4f} (z -> the cast's seed rule)"))
     for g in record.get("row_groups", []):
         rows = g["rows"]
         lines.append((f"rows {rows[0]}-{rows[-1]}", f"{g['name']}: {', '.join(g['factors'])}"))

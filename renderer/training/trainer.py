@@ -37,7 +37,7 @@ from renderer.fileio import save_png, write_bytes_atomic
 from renderer.nets import build_generator
 from renderer.training.batch_stream import BatchStream, auto_draw_workers
 from renderer.training.batches import Batch, drawing_function, heldout_batch, training_batch
-from renderer.training.configs import CastNetworkConfig, TrainingError, get_config
+from renderer.training.configs import CastNetworkConfig, TrainingError, get_config, synthesis_part
 from renderer.training.curve import curve_image
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> dic
     from renderer import load_network
 
     network = load_network(source)
-    if network.arch != config.arch_record:
+    if synthesis_part(network.arch) != config.synthesis_record:
         raise TrainingError(f"{source} is not a {config.name} network (its architecture differs): it cannot start this run")
     state = {k: v for k, v in network.G.state_dict().items() if k.startswith("synthesis.")}
     target = G.state_dict()  # built once: state_dict() assembles a new dict on every call
@@ -204,6 +204,12 @@ def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> dic
             raise TrainingError(f"{source}: its training record is damaged; start from a network file Castmaker exported")
         origin.update(command=record["command"], kimg=kimg, training_seconds=seconds)
     return origin
+
+
+def _synthesis_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The synthesis entries of a generator state dict, without their "synthesis." prefix (the mapping is unused
+    while training and fitted afterwards, so a checkpoint's mapping weights are not loaded)."""
+    return {k[len("synthesis.") :]: v for k, v in state.items() if k.startswith("synthesis.")}
 
 
 def _init_output_bias(G: nn.Module, probe: Batch) -> None:
@@ -331,11 +337,10 @@ def load_checkpoint(path: Path, device: torch.device) -> tuple[dict[str, Any], T
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise TrainingError(f"{path} is not a Castmaker training checkpoint")
     config = get_config(payload["network"])
-    saved_arch = payload.get("arch")
-    if saved_arch != config.arch_record:
-        saved = saved_arch if isinstance(saved_arch, dict) else {}
-        have = {"arch": saved.get("arch"), **(saved.get("init_kwargs") or {})}
-        want = {"arch": config.arch, **config.init_kwargs}
+    saved_arch = synthesis_part(payload.get("arch"))
+    if saved_arch != config.synthesis_record:  # the mapping is fitted after training: its shape may differ
+        have = {"arch": saved_arch.get("arch"), **(saved_arch.get("init_kwargs") or {})}
+        want = {"arch": config.arch, **config.synthesis_record["init_kwargs"]}
         changed = sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
         diff = "; ".join(f"{k}: {have.get(k)} in the checkpoint, {want.get(k, 'its default')} here" for k in changed)
         raise TrainingError(
@@ -347,8 +352,8 @@ def load_checkpoint(path: Path, device: torch.device) -> tuple[dict[str, Any], T
         raise TrainingError(f"{path} was written by a newer Castmaker (options {', '.join(unknown)}): update Castmaker to continue it")
     options = TrainOptions(**payload["options"])
     state = build_state_shell(config, options, device)
-    state.G.load_state_dict(payload["G"])
-    state.G_ema.load_state_dict(payload["G_ema"])
+    for module, saved_state in ((state.G, payload["G"]), (state.G_ema, payload["G_ema"])):
+        module.synthesis.load_state_dict(_synthesis_state(saved_state))
     state.optimizer.load_state_dict(payload["optimizer"])
     state.rng.set_state(payload["rng"])
     torch.random.set_rng_state(payload["torch_rng"])

@@ -7,6 +7,7 @@ import io
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from editor.cli import run
@@ -206,3 +207,38 @@ def test_train_lr_and_mse_weight_reach_a_new_run(tmp_path, monkeypatch):
     assert cli([*argv, "--lr", "3e-4", "--mse-weight", "5"])[0] == 130
     assert cli(argv)[0] == 130
     assert seen == [(3e-4, 5.0), (None, None)]  # None: the config's rate and weight
+
+
+def test_remap_writes_the_same_synthesis_with_the_fitted_mapping_and_says_so(tmp_path):
+    from renderer import load_network
+
+    rc, _, err = cli(["--threads", "1", "train", "cast-tiny", "--kimg", "0.004", "--outdir", str(tmp_path),
+                      "--mapping", str(tmp_path / "a.pt"), "--mapping-steps", "20"])
+    assert rc == 0, err
+    source = tmp_path / "cast-tiny" / "cast-tiny.safetensors"
+    out = tmp_path / "remapped.safetensors"
+    rc, text, err = cli(["train", "cast-tiny", "--remap", str(source), "--mapping", str(tmp_path / "b.pt"),
+                         "--mapping-steps", "30", "--export", str(out)])
+    assert rc == 0, err
+    assert f"wrote {out}" in text and "mapping relative MSE" in text
+    before, after = load_network(str(source)), load_network(str(out))
+    old, new = before.G.state_dict(), after.G.state_dict()
+    for name, value in old.items():
+        if name.startswith("synthesis."):
+            assert torch.equal(value, new[name]), name
+    assert not torch.equal(old["mapping.fc0.weight"], new["mapping.fc0.weight"])
+    record = after.extra["cast"]
+    assert record["mapping_fit"]["fit"]["steps"] == 30 and record["kimg"] == before.extra["cast"]["kimg"]
+    assert record["heldout_psnr_db"] == before.extra["cast"]["heldout_psnr_db"]
+    assert record["command"].startswith(before.extra["cast"]["command"] + "; then, its mapping refitted, python main.py train")
+    assert after.fingerprint != before.fingerprint
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--kimg", "1"], "--remap trains nothing"), ([], "is not a cast-tiny network Castmaker trained")],
+)
+def test_remap_refuses_training_options_and_other_networks_in_one_line(tmp_path, extra, message):
+    rc, _, err = cli(["train", "cast-tiny", "--remap", "cast-sprite", "--outdir", str(tmp_path), "--mapping-steps", "20", *extra])
+    assert rc == 2 and message in err and err.count("\n") == 1
+    assert not any(tmp_path.iterdir())

@@ -415,3 +415,21 @@ def test_a_checkpoint_from_before_the_new_records_resumes_and_exports(tmp_path):
     torch.save(payload, ckpt)
     with pytest.raises(TrainingError, match="another architecture"):
         T.load_checkpoint(ckpt, torch.device("cpu"))
+
+
+def test_a_checkpoint_whose_mapping_has_another_shape_resumes_with_its_synthesis(tmp_path):
+    """Training never touches the mapping (it is fitted afterwards), so a checkpoint written when the mapping
+    had other kwargs continues: the synthesis weights come back exactly, the checkpoint's mapping is dropped."""
+    ckpt = T.run_training(_options(tmp_path), max_steps=1)
+    payload = torch.load(ckpt, weights_only=False)
+    payload["arch"] = {**payload["arch"], "init_kwargs": {**payload["arch"]["init_kwargs"], "mapping_kwargs": {"num_layers": 2}}}
+    for key in ("G", "G_ema"):
+        payload[key] = {k: v for k, v in payload[key].items() if not k.startswith("mapping.fc3")}
+        payload[key]["mapping.fc0.weight"] = torch.zeros(7, 3)  # a shape no mapping of this config has
+    torch.save(payload, ckpt)
+    _, state, _ = T.load_checkpoint(ckpt, torch.device("cpu"))
+    for key, module in (("G", state.G), ("G_ema", state.G_ema)):
+        for name, value in module.synthesis.state_dict().items():
+            assert torch.equal(value, payload[key][f"synthesis.{name}"]), name
+    T.run_training(_options(tmp_path), resume=ckpt, max_steps=1)  # and it trains on
+    assert T.load_checkpoint(ckpt, torch.device("cpu"))[1].step == 2
