@@ -3,6 +3,7 @@
     python main.py train cast-sprite --minutes 60 [--outdir DIR] [--device auto|cpu|cuda|mps] [--threads N]
     python main.py train cast-sprite --resume DIR/checkpoint.pt --kimg 200
     python main.py train all --kimg 400 --device cuda --bundle      # both networks, then ship them
+    python main.py train all --remap bundled --mapping FILE --bundle  # both bundled networks with one new mapping
 
 Every run writes DIR/checkpoint.pt (atomic, resumable), DIR/log.csv (kimg, loss, held-out PSNR) and sample
 grids DIR/samples-*.png (targets above, the network below); at the end it writes DIR/<network>.safetensors,
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shlex
-import shutil
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -64,9 +64,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--remap",
         default=None,
         metavar="NETWORK",
-        help="train nothing: write NETWORK (a file Castmaker trained, or the bundled network) again with the fitted "
-        "mapping (--mapping), its synthesis unchanged, to --export or DIR/<network>/<network>.safetensors; for "
-        "networks trained before the mapping was fitted anew",
+        help="train nothing: write NETWORK (a file Castmaker trained, cast-portrait / cast-sprite, or 'bundled': "
+        "the bundled one; with 'all', both) again with the fitted mapping (--mapping), its synthesis unchanged, to "
+        "--export or DIR/<network>/<network>-remapped.safetensors; for networks trained before the mapping was "
+        "fitted anew",
     )
     p.add_argument("--bundle", action="store_true", help="install the results as Castmaker's bundled networks and presets")
     p.add_argument("--seed", type=int, default=0, help="random seed of a new run")
@@ -77,8 +78,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         metavar="RATE",
         help="starting learning rate of a new run, one network at a time (default cast-portrait 4e-3, cast-sprite "
-        "1e-3, cast-tiny 2e-3); a run continued with --init from trained weights wants about the rate its last run "
-        "ended at (`info` shows the rates of each run that trained it); not with --resume",
+        "1e-3, cast-tiny 2e-3; a run continued with --init from a network Castmaker trained starts where that "
+        "network's last run ended, which `info` shows); not with --resume",
     )
     p.add_argument(
         "--lr-decay",
@@ -116,15 +117,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grid-every", type=float, default=600.0, metavar="S", help="seconds between sample grids")
 
 
-def run(args: argparse.Namespace) -> int:
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse out-of-range numbers in one line each, before anything is read or trained."""
     from renderer.training.configs import TrainingError
 
-    if args.remap is not None:
-        return _remap(args)
     if (args.kimg is not None and args.kimg < 0) or (args.minutes is not None and args.minutes < 0):
         raise TrainingError("--kimg and --minutes must not be negative")
-    if args.kimg is None and args.minutes is None:
-        raise TrainingError("say how long to train: --kimg K (total thousands of images) or --minutes M")
     if args.lr_decay is not None and not 0 < args.lr_decay <= 1:
         raise TrainingError(f"--lr-decay must be in (0, 1], got {args.lr_decay}")
     if args.lr is not None and not 0 < args.lr <= 1:  # NaN fails too
@@ -135,6 +133,18 @@ def run(args: argparse.Namespace) -> int:
     for flag, value in (("--batch", args.batch), ("--mapping-steps", args.mapping_steps)):
         if value is not None and value < 1:
             raise TrainingError(f"{flag} must be 1 or more, got {value}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from renderer.training.configs import TrainingError
+
+    _check_numbers(args)
+    if args.remap is not None:
+        from editor.cli.cast_files import remap
+
+        return remap(args)
+    if args.kimg is None and args.minutes is None:
+        raise TrainingError("say how long to train: --kimg K (total thousands of images) or --minutes M")
     names = list(NETWORKS) if args.network == "all" else [args.network]
     if len(names) > 1 and (args.resume or args.export):
         raise TrainingError("--resume and --export name one network's files: train one network at a time with them")
@@ -145,37 +155,53 @@ def run(args: argparse.Namespace) -> int:
             "a resumed run keeps its learning-rate schedule: drop --lr (--lr-decay changes how it falls), or start a "
             "new run from its exported network with --init FILE --lr RATE"
         )
+    if args.init and args.resume:
+        raise TrainingError("--init starts a new run; a resumed run already has its weights: drop one of them")
     root = Path(args.outdir)  # CPU threads: the global --threads option (editor/cli/__init__.py)
+    _preflight(args, names, root)
     try:
         with _stop_requests() as stop:
             files = {name: train_one(args, name, root / name, stop.is_set) for name in names}
     except KeyboardInterrupt:  # train_one saved the checkpoint and said how to continue
         return 130
     if args.bundle:
+        from editor.cli.cast_files import bundle
+
         bundle(files)
     return 0
 
 
-def _remap(args: argparse.Namespace) -> int:
-    """`train NETWORK --remap FILE`: FILE's synthesis with the fitted mapping, as a new network file."""
-    from renderer.training.configs import TrainingError, get_config
-    from renderer.training.finalize import remap_network
+def _resume_path(args: argparse.Namespace, outdir: Path) -> Path | None:
+    """The checkpoint a run continues: --resume, or (for `train all`) the one an earlier `train all` left in outdir."""
+    from renderer.training.trainer import CHECKPOINT_NAME
 
-    clash = [flag for flag, value in (("--kimg", args.kimg), ("--minutes", args.minutes), ("--resume", args.resume),
-                                      ("--init", args.init)) if value is not None]
-    if clash or args.network == "all":
-        raise TrainingError(f"--remap trains nothing and names one network: drop {', '.join(clash) or 'all'}")
-    config = get_config(args.network)
-    run_dir = Path(args.outdir) / config.name
-    out = Path(args.export) if args.export else run_dir / f"{config.name}.safetensors"
-    mapping = Path(args.mapping) if args.mapping else Path(args.outdir) / "mapping.pt"
-    command = "python main.py " + shlex.join(getattr(args, "argv", sys.argv[1:]))
-    network = remap_network(args.remap, config, out, mapping, command, args.mapping_steps)
-    fit = network.extra["cast"]["mapping_fit"]["relative_mse"]["all"]
-    print(f"wrote {out} (fingerprint {network.fingerprint[:12]}; mapping relative MSE {fit:.5f})")
-    if args.bundle:
-        bundle({config.name: out})
-    return 0
+    if args.resume:
+        return Path(args.resume)
+    if args.network == "all" and (outdir / CHECKPOINT_NAME).exists():
+        return outdir / CHECKPOINT_NAME
+    return None
+
+
+def mapping_cache(args: argparse.Namespace, runs: Path) -> Path:
+    """The fitted-mapping cache: --mapping, else mapping.pt in the folder that holds the run folders."""
+    return Path(args.mapping) if args.mapping else runs / "mapping.pt"
+
+
+def _preflight(args: argparse.Namespace, names: list[str], root: Path) -> None:
+    """Read every checkpoint to continue and every mapping cache to reuse before the first step, so a stale file
+    left in DIR by an older run is reported now, not after hours of training the network before it."""
+    import torch
+
+    from renderer.training.configs import get_config
+    from renderer.training.finalize import read_mapping_cache
+    from renderer.training.trainer import load_checkpoint
+
+    for name in names:
+        resume = _resume_path(args, root / name)
+        if resume is not None:
+            load_checkpoint(resume, torch.device("cpu"))
+        run_dir = resume.parent if resume is not None else root / name
+        read_mapping_cache(get_config(name), mapping_cache(args, run_dir.parent), args.mapping_steps)
 
 
 @contextlib.contextmanager
@@ -221,13 +247,9 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         run_training,
     )
 
-    if args.init and args.resume:
-        raise TrainingError("--init starts a new run; a resumed run already has its weights: drop one of them")
-    resume = Path(args.resume) if args.resume else None
-    if resume is None and (outdir / CHECKPOINT_NAME).exists() and args.network == "all":
-        resume = outdir / CHECKPOINT_NAME  # `train all` continues what an earlier `train all` left
-        if args.init:
-            print(f"{name}: continuing {resume}; --init {args.init} applies to new runs only, so it is ignored")
+    resume = _resume_path(args, outdir)
+    if resume is not None and not args.resume and args.init:  # `train all` continues what an earlier one left
+        print(f"{name}: continuing {resume}; --init {args.init} applies to new runs only, so it is ignored")
     if resume is None and (args.kimg == 0 or args.minutes == 0):
         raise TrainingError("a run of 0 trains nothing: give more --kimg or --minutes, or --resume a checkpoint")
     if resume is not None:
@@ -235,7 +257,10 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         if args.kimg is not None and saved.nimg >= args.kimg * 1000:
             print(f"{name}: the checkpoint is already at {saved.nimg / 1000:.2f} kimg; nothing to train, exporting it")
     run_dir = resume.parent if resume is not None else outdir
-    mapping = Path(args.mapping) if args.mapping else run_dir.parent / "mapping.pt"
+    mapping = mapping_cache(args, run_dir.parent)
+    lr = args.lr if resume is None else None
+    if lr is None and resume is None and args.init:
+        lr = _init_rate(name, name if args.init == "bundled" else args.init)
     options = TrainOptions(
         network=name,
         kimg=args.kimg,
@@ -244,7 +269,7 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         outdir=str(run_dir),
         seed=args.seed,
         batch=args.batch,
-        lr=args.lr if resume is None else None,
+        lr=lr,
         lr_decay=args.lr_decay if args.lr_decay is not None else (None if resume is not None else 0.1),
         eval_every_s=args.eval_every,
         grid_every_s=args.grid_every,
@@ -283,21 +308,18 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
     return out
 
 
-def bundle(files: dict[str, Path]) -> None:
-    """Copy network files into resources/networks/ and re-derive the bundled cast presets (old set kept on failure)."""
-    from editor.pipeline.make_cast_presets import rebuild_bundled_presets
-    from renderer.loading import BUNDLED_DIR, BUNDLED_NETWORKS
+def _init_rate(name: str, source: str) -> float | None:
+    """The rate a run continued from `source` starts at without --lr: where the source's last run ended (said in
+    one line), or None (the config's rate) for a network with no such record."""
+    from renderer import load_network
+    from renderer.training.finalize import last_learning_rate
 
-    for name, f in files.items():
-        if name not in BUNDLED_NETWORKS:
-            continue
-        target = BUNDLED_DIR / BUNDLED_NETWORKS[name]
-        tmp = target.with_name(target.name + ".tmp")
-        shutil.copyfile(f, tmp)
-        tmp.replace(target)
-        print(f"bundled {target}")
-    for path in rebuild_bundled_presets():
-        print(path)
+    extra = load_network(source).extra
+    record = extra.get("cast") if isinstance(extra, dict) else None
+    rate = last_learning_rate(record) if isinstance(record, dict) else None
+    if rate is not None:
+        print(f"{name}: starting at lr {rate:.2g}, the rate {source}'s last run ended at (--lr RATE sets another)")
+    return rate
 
 
 _BAR = "{desc}: {n:.2f}/{total} kimg |{bar}| {elapsed}{postfix}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,27 +30,50 @@ MAPPING_FILE = "mapping.pt"
 MAPPING_FIT = {"steps": 40000, "lr": 1.0, "seed": 1, "pool": 65536}  # about 3 CPU-minutes; see configs._MAPPING
 
 
+def _fit_settings(config: CastNetworkConfig, steps: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(mapping_kwargs, fit settings) of the mapping fit for `config` with `steps` (None: the full fit)."""
+    kwargs = dict(config.init_kwargs.get("mapping_kwargs", {}))
+    fit = dict(MAPPING_FIT)
+    if steps:  # a short fit (tests, trials) needs no bigger pool than it can use
+        fit.update(steps=steps, pool=min(fit["pool"], steps * 64))
+    return kwargs, fit
+
+
+def read_mapping_cache(config: CastNetworkConfig, cache: Path | None, steps: int | None = None) -> dict[str, Any] | None:
+    """The cached fit at `cache` ({"state", "scores", "mapping_kwargs"}), or None when there is none yet.
+
+    Raises TrainingError when the file is unreadable or was fitted another way (other steps, or a mapping network of
+    another shape), so a long training run can check it before it starts rather than fail at its export."""
+    if cache is None or not cache.is_file():
+        return None
+    kwargs, fit = _fit_settings(config, steps)
+    try:
+        payload = torch.load(cache, map_location="cpu", weights_only=False)
+        stored_fit, stored_kwargs = payload["scores"]["fit"], payload.get("mapping_kwargs", kwargs)
+        payload["state"]  # noqa: B018 - present, or the file is not a fitted mapping
+    except Exception as exc:  # noqa: BLE001 - any unreadable cache is one clear error
+        raise TrainingError(f"{cache} is not a readable fitted mapping ({exc}): delete it to fit again") from None
+    if stored_kwargs != kwargs:
+        raise TrainingError(
+            f"{cache} holds a mapping network of another shape ({stored_kwargs}, this Castmaker's is {kwargs}): "
+            "delete it (or pass another --mapping FILE) to fit the mapping again"
+        )
+    if stored_fit != fit:
+        raise TrainingError(
+            f"{cache} was fitted with {stored_fit}, not {fit}: delete it to fit again, or pass the same --mapping-steps"
+        )
+    return payload
+
+
 def fitted_mapping(
     config: CastNetworkConfig, cache: Path | None, steps: int | None = None
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The stage-2 mapping state dict and its scores, read from `cache` if it was fitted the same way, else fitted
     (and saved there). Both cast networks must use one mapping, so a cache fitted differently is an error."""
-    kwargs = dict(config.init_kwargs.get("mapping_kwargs", {}))
-    fit = dict(MAPPING_FIT)
-    if steps:  # a short fit (tests, trials) needs no bigger pool than it can use
-        fit.update(steps=steps, pool=min(fit["pool"], steps * 64))
-    if cache is not None and cache.is_file():
-        try:
-            payload = torch.load(cache, map_location="cpu", weights_only=False)
-            stored_fit = payload["scores"]["fit"]
-            state = payload["state"]
-        except Exception as exc:  # noqa: BLE001 - any unreadable cache is one clear error
-            raise TrainingError(f"{cache} is not a readable fitted mapping ({exc}): delete it to fit again") from None
-        if stored_fit != fit or payload.get("mapping_kwargs", kwargs) != kwargs:
-            raise TrainingError(
-                f"{cache} was fitted with {stored_fit}, not {fit}: delete it to fit again, or pass the same --mapping-steps"
-            )
-        return state, payload["scores"]
+    payload = read_mapping_cache(config, cache, steps)
+    if payload is not None:
+        return payload["state"], payload["scores"]
+    kwargs, fit = _fit_settings(config, steps)
     ik = config.init_kwargs
     mapping = MappingNetwork(z_dim=ik["z_dim"], c_dim=ik["c_dim"], w_dim=ik["w_dim"], num_ws=1, **kwargs)
     log.info("fitting the mapping network (%s)", kwargs)
@@ -141,6 +165,20 @@ def lineage(checkpoint: dict[str, Any]) -> tuple[str, float, float]:
     )
 
 
+_RATES = re.compile(r"lr ([0-9.]+(?:e[+-]?[0-9]+)?) → ([0-9.]+(?:e[+-]?[0-9]+)?)")
+
+
+def last_learning_rate(record: dict[str, Any]) -> float | None:
+    """The learning rate the last recorded training run of a Castmaker network file ended at, from its `cast` record:
+    `lr_end` (files exported since it was recorded), else the last "lr A → B" of its command history (two
+    significant digits, as `history_text` writes it); None when neither is there (e.g. a file Castmaker did not
+    train). A run continued from the file with --init starts there: a fresh high rate undoes the last run's gains."""
+    if isinstance(record.get("lr_end"), (int, float)) and record["lr_end"] > 0:
+        return float(record["lr_end"])
+    found = _RATES.findall(str(record.get("command", "")))
+    return float(found[-1][1]) if found else None
+
+
 def export_checkpoint(
     checkpoint: dict[str, Any],
     config: CastNetworkConfig,
@@ -155,6 +193,7 @@ def export_checkpoint(
     mapping_state, mapping_scores = fitted_mapping(config, mapping_cache, mapping_steps)
     history = checkpoint.get("history") or []
     last = history[-1] if history else {}
+    runs = checkpoint.get("runs") or []
     command, kimg, seconds = lineage(checkpoint)
     record = {
         "made_by": "castmaker train",
@@ -165,6 +204,7 @@ def export_checkpoint(
         "training_seconds": round(seconds, 1),
         "heldout_psnr_db": {k: round(float(last[k]), 2) for k in ("psnr_plain", "psnr_mixed") if k in last},
         "mapping_fit": mapping_scores,
+        **({"lr_end": float(runs[-1]["lr_to"])} if runs and "lr_to" in runs[-1] else {}),
         "row_groups": [{"name": g.name, "rows": list(g.rows), "factors": list(g.factors)} for g in config.groups],
         "latent_space": "castmaker-cast-1",
     }

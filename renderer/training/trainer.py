@@ -342,7 +342,7 @@ def load_checkpoint(path: Path, device: torch.device) -> tuple[dict[str, Any], T
         have = {"arch": saved_arch.get("arch"), **(saved_arch.get("init_kwargs") or {})}
         want = {"arch": config.arch, **config.synthesis_record["init_kwargs"]}
         changed = sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
-        diff = "; ".join(f"{k}: {have.get(k)} in the checkpoint, {want.get(k, 'its default')} here" for k in changed)
+        diff = "; ".join(f"{k}: {have.get(k, 'its default')} in the checkpoint, {want.get(k, 'its default')} here" for k in changed)
         raise TrainingError(
             f"{path} trains a {config.name} of another architecture than this Castmaker's ({diff}): continue it "
             "with the Castmaker version that started it, or start a new run"

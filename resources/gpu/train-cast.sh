@@ -8,7 +8,8 @@
 # machine); --outdir DIR (default training-runs) for checkpoints, sample grids and logs; --batch B
 # (default 16) images per step; --draw-workers N processes drawing the cast's pictures ahead of the GPU
 # (default every core but one, at most 16); --mapping-steps S shortens the mapping fit (trials);
-# --from-bundled starts each network from its bundled weights instead of from scratch (a continuation).
+# --from-bundled starts each network from its bundled weights instead of from scratch (a continuation, each at
+# the learning rate its last run ended at, which `train` reads from the file's record and prints).
 # Re-running continues from the checkpoints in DIR. It installs Castmaker into .venv (keeping a CUDA
 # torch that is already installed there) and trains cast-sprite then cast-portrait. Unless --no-bundle,
 # it then copies both into resources/networks/, re-derives latent_presets/cast-* and writes

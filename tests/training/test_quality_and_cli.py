@@ -226,7 +226,14 @@ def test_remap_writes_the_same_synthesis_with_the_fitted_mapping_and_says_so(tmp
     for name, value in old.items():
         if name.startswith("synthesis."):
             assert torch.equal(value, new[name]), name
+    fitted = torch.load(tmp_path / "b.pt", weights_only=False)["state"]
+    for name, value in fitted.items():  # the mapping is exactly the fit cached in b.pt, not the source's
+        assert torch.equal(new[f"mapping.{name}"], value), name
     assert not torch.equal(old["mapping.fc0.weight"], new["mapping.fc0.weight"])
+    rc, text, err = cli(["train", "cast-tiny", "--remap", str(source), "--mapping", str(tmp_path / "b.pt"),
+                         "--mapping-steps", "30", "--outdir", str(tmp_path / "runs")])
+    default = tmp_path / "runs" / "cast-tiny" / "cast-tiny-remapped.safetensors"  # never over a training export
+    assert rc == 0 and f"wrote {default}" in text, err
     record = after.extra["cast"]
     assert record["mapping_fit"]["fit"]["steps"] == 30 and record["kimg"] == before.extra["cast"]["kimg"]
     assert record["heldout_psnr_db"] == before.extra["cast"]["heldout_psnr_db"]
@@ -236,9 +243,107 @@ def test_remap_writes_the_same_synthesis_with_the_fitted_mapping_and_says_so(tmp
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [(["--kimg", "1"], "--remap trains nothing"), ([], "is not a cast-tiny network Castmaker trained")],
+    [
+        (["--kimg", "1"], "--remap trains nothing: drop --kimg"),
+        (["--seed", "3", "--lr", "1e-3"], "--remap trains nothing: drop --seed, --lr"),
+        (["--device", "cpu"], "drop --device"),
+        (["--mapping-steps", "0"], "--mapping-steps must be 1 or more"),
+        (["--mapping-steps", "-5"], "--mapping-steps must be 1 or more"),
+        ([], "is not a cast-tiny network Castmaker trained"),
+    ],
 )
 def test_remap_refuses_training_options_and_other_networks_in_one_line(tmp_path, extra, message):
-    rc, _, err = cli(["train", "cast-tiny", "--remap", "cast-sprite", "--outdir", str(tmp_path), "--mapping-steps", "20", *extra])
+    steps = [] if any(a.startswith("--mapping-steps") for a in extra) else ["--mapping-steps", "20"]
+    rc, _, err = cli(["train", "cast-tiny", "--remap", "cast-sprite", "--outdir", str(tmp_path), *steps, *extra])
     assert rc == 2 and message in err and err.count("\n") == 1
     assert not any(tmp_path.iterdir())
+
+
+def test_train_all_remaps_only_the_bundled_pair(tmp_path):
+    rc, _, err = cli(["train", "all", "--remap", str(tmp_path / "x.safetensors"), "--outdir", str(tmp_path)])
+    assert rc == 2 and "--remap bundled" in err and err.count("\n") == 1
+
+
+def test_a_stale_mapping_cache_or_checkpoint_is_refused_before_any_training(tmp_path, monkeypatch):
+    from renderer.training import trainer
+    from renderer.training.configs import get_config
+    from renderer.training.finalize import fitted_mapping
+
+    def never(*_, **__):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(trainer, "run_training", never)
+    fitted_mapping(get_config("cast-tiny"), tmp_path / "mapping.pt", 20)  # a cache from a 20-step fit
+    rc, _, err = cli(["train", "cast-tiny", "--kimg", "1", "--outdir", str(tmp_path), "--mapping-steps", "30"])
+    assert rc == 2 and "was fitted with" in err and err.count("\n") == 1
+    # `train all` continues checkpoints it finds in DIR: a broken one for the second network stops the first too.
+    (tmp_path / "cast-portrait").mkdir()
+    (tmp_path / "cast-portrait" / "checkpoint.pt").write_bytes(b"left by something else")
+    rc, _, err = cli(["train", "all", "--kimg", "1", "--outdir", str(tmp_path), "--mapping", str(tmp_path / "m2.pt")])
+    assert rc == 2 and "not a readable training checkpoint" in err
+    assert not (tmp_path / "cast-sprite").exists()
+
+
+def test_bundling_refuses_a_network_whose_mapping_differs_from_the_other_bundled_one(tmp_path):
+    from editor.cli.cast_files import check_shared_mapping
+    from renderer.training.configs import TrainingError
+
+    files = {}
+    for name, cache in (("a", "m1.pt"), ("b", "m1.pt"), ("c", "m2.pt")):
+        rc, _, err = cli(["--threads", "1", "train", "cast-tiny", "--remap", str(_tiny(tmp_path)),
+                          "--mapping", str(tmp_path / cache), "--mapping-steps", "20" if cache == "m1.pt" else "25",
+                          "--export", str(tmp_path / f"{name}.safetensors")])
+        assert rc == 0, err
+        files[name] = tmp_path / f"{name}.safetensors"
+    check_shared_mapping({"cast-sprite": files["a"]}, {"cast-portrait": files["b"], "cast-sprite": tmp_path / "gone"})
+    with pytest.raises(TrainingError, match="another mapping network than the bundled cast-portrait"):
+        check_shared_mapping({"cast-sprite": files["c"]}, {"cast-portrait": files["b"], "cast-sprite": files["a"]})
+
+
+def _tiny(tmp_path):
+    """A trained cast-tiny network file (a few steps), made once per test folder."""
+    path = tmp_path / "runs" / "cast-tiny" / "cast-tiny.safetensors"
+    if not path.is_file():
+        rc, _, err = cli(["--threads", "1", "train", "cast-tiny", "--kimg", "0.004", "--outdir", str(tmp_path / "runs"),
+                          "--mapping", str(tmp_path / "runs.pt"), "--mapping-steps", "20"])
+        assert rc == 0, err
+    return path
+
+
+def test_a_run_continued_from_a_trained_network_starts_at_the_rate_its_last_run_ended_at(tmp_path, monkeypatch):
+    from renderer import load_network
+    from renderer.training import trainer
+    from renderer.training.finalize import last_learning_rate
+
+    rc, _, err = cli(["--threads", "1", "train", "cast-tiny", "--kimg", "0.008", "--lr", "2e-3", "--lr-decay", "0.25",
+                      "--outdir", str(tmp_path), "--mapping", str(tmp_path / "m.pt"), "--mapping-steps", "20"])
+    assert rc == 0, err
+    source = tmp_path / "cast-tiny" / "cast-tiny.safetensors"
+    record = load_network(str(source)).extra["cast"]
+    # The rate of the last step taken: 8 images at batch 4, so the second step, set at 4 of the 8 images.
+    assert record["lr_end"] == pytest.approx(2e-3 * 0.25 ** (4 / 8), rel=1e-6)
+    seen = []
+
+    def record_lr(options, resume=None, **_):
+        seen.append(options.lr)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer, "run_training", record_lr)
+    argv = ["train", "cast-tiny", "--kimg", "1", "--init", str(source), "--outdir", str(tmp_path / "next")]
+    rc, text, _ = cli(argv)
+    assert rc == 130 and seen == [record["lr_end"]] and "the rate" in text and "last run ended at" in text
+    assert cli([*argv, "--lr", "1e-4"])[0] == 130 and seen[-1] == 1e-4  # --lr still decides
+    # Files from before lr_end was recorded: the last "lr A → B" of their command history.
+    legacy = {"command": "x (0 → 5 kimg; lr 0.004 → 0.0014, edge weight 6); then y (5 → 9 kimg; lr 6e-05 → 3e-05, edge)"}
+    assert last_learning_rate(legacy) == 3e-05 and last_learning_rate({"command": "trained elsewhere"}) is None
+
+
+def test_remap_knows_the_default_of_every_training_option_it_refuses():
+    import argparse
+
+    from editor.cli import cast_files, cmd_train
+
+    sub = argparse.ArgumentParser().add_subparsers()
+    cmd_train.add_parser(sub)
+    defaults = vars(sub.choices["train"].parse_args(["cast-tiny"]))
+    assert {k: defaults[k] for k in cast_files._TRAINING_ONLY} == cast_files._TRAINING_ONLY

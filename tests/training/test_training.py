@@ -151,10 +151,12 @@ def test_resume_continues_exactly(tmp_path):
     _, s1, _ = T.load_checkpoint(straight, torch.device("cpu"))
     _, s2, _ = T.load_checkpoint(resumed, torch.device("cpu"))
     assert s1.step == s2.step == 4 and s1.nimg == s2.nimg
-    for (name, p1), p2 in zip(s1.G.state_dict().items(), s2.G.state_dict().values(), strict=True):
-        assert torch.equal(p1, p2), name
-    for p1, p2 in zip(s1.G_ema.state_dict().values(), s2.G_ema.state_dict().values(), strict=True):
-        assert torch.equal(p1, p2)
+    # Training reads only the synthesis (the mapping is fitted afterwards and a checkpoint's mapping is not loaded).
+    for module in ("G", "G_ema"):
+        a, b = (getattr(s, module).synthesis.state_dict() for s in (s1, s2))
+        assert a.keys() == b.keys() and len(a) > 10
+        for name in a:
+            assert torch.equal(a[name], b[name]), (module, name)
     plain = T.run_training(_options(tmp_path / "c", edge_weight=0.0, **decaying), max_steps=4)
     _, s3, _ = T.load_checkpoint(plain, torch.device("cpu"))
     assert not torch.equal(s1.G.state_dict()["synthesis.b32.torgb.weight"], s3.G.state_dict()["synthesis.b32.torgb.weight"])
@@ -433,3 +435,74 @@ def test_a_checkpoint_whose_mapping_has_another_shape_resumes_with_its_synthesis
             assert torch.equal(value, payload[key][f"synthesis.{name}"]), name
     T.run_training(_options(tmp_path), resume=ckpt, max_steps=1)  # and it trains on
     assert T.load_checkpoint(ckpt, torch.device("cpu"))[1].step == 2
+
+
+def _tiny_file_with_another_mapping(tmp_path, steps=1):
+    """A cast-tiny network file (with a training record) whose mapping network is 2 layers of 16 features."""
+    from renderer.loading import save_native
+    from renderer.nets.mapping import MappingNetwork
+    from renderer.training.finalize import build_cast_network
+
+    ckpt = T.run_training(_options(tmp_path / "src"), max_steps=steps)
+    payload, _, config = T.load_checkpoint(ckpt, torch.device("cpu"))
+    other = {"num_layers": 2, "layer_features": 16}
+    variant = replace(config, init_kwargs={**config.init_kwargs, "mapping_kwargs": other})
+    ik = config.init_kwargs
+    torch.manual_seed(5)
+    mapping = MappingNetwork(z_dim=ik["z_dim"], c_dim=ik["c_dim"], w_dim=ik["w_dim"], num_ws=1, **other).state_dict()
+    synthesis = {k[len("synthesis."):]: v for k, v in payload["G_ema"].items() if k.startswith("synthesis.")}
+    record = {"network": "cast-tiny", "command": "python main.py train cast-tiny --kimg 1", "kimg": 0.004,
+              "training_seconds": 1.0, "heldout_psnr_db": {"psnr_plain": 10.0}}
+    path = tmp_path / "other-mapping.safetensors"
+    save_native(build_cast_network(variant, synthesis, mapping, record), path)
+    return path, synthesis, config
+
+
+def test_a_run_can_start_from_a_network_whose_mapping_has_another_shape(tmp_path):
+    path, synthesis, config = _tiny_file_with_another_mapping(tmp_path)
+    warm = T.build_state(config, _options(tmp_path / "b", init=str(path)), torch.device("cpu"))
+    for name, value in synthesis.items():
+        assert torch.equal(warm.G.synthesis.state_dict()[name], value), name
+    assert warm.G.mapping.fc0.weight.shape[0] == config.init_kwargs["mapping_kwargs"]["layer_features"]
+
+
+def test_remap_gives_a_network_with_another_mapping_shape_this_castmakers_mapping(tmp_path):
+    from renderer import load_network
+    from renderer.training.finalize import read_mapping_cache, remap_network
+
+    path, synthesis, config = _tiny_file_with_another_mapping(tmp_path)
+    cache = tmp_path / "mapping.pt"
+    net = remap_network(path, config, tmp_path / "out.safetensors", cache, "python main.py train cast-tiny --remap x", 20)
+    state = load_network(str(tmp_path / "out.safetensors")).G.state_dict()
+    for name, value in synthesis.items():
+        assert torch.equal(state[f"synthesis.{name}"], value), name
+    fitted = read_mapping_cache(config, cache, 20)["state"]
+    for name, value in fitted.items():  # exactly the cached fit, in this Castmaker's shape
+        assert torch.equal(state[f"mapping.{name}"], value), name
+    assert net.extra["cast"]["kimg"] == 0.004
+
+
+def test_remap_refuses_a_network_whose_synthesis_has_another_architecture(tmp_path):
+    from renderer.training.finalize import remap_network
+
+    path, _, config = _tiny_file_with_another_mapping(tmp_path)
+    wider = replace(config, init_kwargs={**config.init_kwargs, "channel_max": 32})
+    out = tmp_path / "out.safetensors"
+    with pytest.raises(TrainingError, match="another architecture"):
+        remap_network(path, wider, out, tmp_path / "m.pt", "python main.py train cast-tiny --remap x", 20)
+    assert not out.exists() and not (tmp_path / "m.pt").exists()
+
+
+def test_a_mapping_cache_of_another_shape_or_fit_is_refused_by_name(tmp_path):
+    from renderer.training.finalize import fitted_mapping, read_mapping_cache
+
+    config = get_config("cast-tiny")
+    cache = tmp_path / "mapping.pt"
+    assert read_mapping_cache(config, cache, 20) is None
+    fitted_mapping(config, cache, 20)
+    assert read_mapping_cache(config, cache, 20) is not None
+    with pytest.raises(TrainingError, match="fitted with"):
+        read_mapping_cache(config, cache, 30)
+    narrow = replace(config, init_kwargs={**config.init_kwargs, "mapping_kwargs": {"num_layers": 2}})
+    with pytest.raises(TrainingError, match="mapping network of another shape"):
+        read_mapping_cache(narrow, cache, 20)
