@@ -1,5 +1,6 @@
-"""Writing cast network files without training: `train --remap` (a trained synthesis with the fitted mapping)
-and `--bundle` (install files as Castmaker's bundled networks and re-derive their presets)."""
+"""Cast network files for `train`: where a run finds its mapping and --init weights, `--remap` (a trained synthesis
+written again with the fitted mapping) and `--bundle` (install files as Castmaker's bundled networks and re-derive
+their presets)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,67 @@ import shutil
 import sys
 from pathlib import Path
 
-# Options that only training reads, with their defaults: --remap refuses any given another value.
+NETWORKS = ("cast-sprite", "cast-portrait")
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The command as typed, for a network's training record."""
+    return "python main.py " + shlex.join(getattr(args, "argv", sys.argv[1:]))
+
+
+def named_source(name: str, given: str) -> str:
+    """A network source for `name`: 'bundled' is its own bundled network (TrainingError for cast-tiny, which has
+    none), anything else a file or network name as given."""
+    from renderer.loading import BUNDLED_NETWORKS
+    from renderer.training.configs import TrainingError
+
+    if given != "bundled":
+        return given
+    if name not in BUNDLED_NETWORKS:
+        raise TrainingError(f"{name} has no bundled network: give a network file instead of 'bundled'")
+    return name
+
+
+def mapping_cache(args: argparse.Namespace, runs: Path) -> Path | str:
+    """Where the fitted mapping comes from: --mapping (a file, or 'bundled': the bundled networks' own); else, for
+    one network trained or remapped with --bundle, the bundled networks' mapping (so the file can sit beside the other
+    bundled network); else mapping.pt in the folder that holds the run folders."""
+    from renderer.training.finalize import BUNDLED_MAPPING
+
+    if args.mapping:
+        return BUNDLED_MAPPING if args.mapping == BUNDLED_MAPPING else Path(args.mapping)
+    if args.bundle and args.network in NETWORKS:
+        return BUNDLED_MAPPING
+    return runs / "mapping.pt"
+
+
+def check_output_options(args: argparse.Namespace) -> None:
+    """Refuse an --export path or a --bundle that cannot work, before any training or fitting."""
+    from renderer.training.configs import TrainingError
+
+    if args.export is not None:
+        export = Path(args.export)
+        if export.suffix.lower() != ".safetensors":
+            raise TrainingError(f"--export {export}: a network file ends in .safetensors")
+        if export.is_dir():
+            raise TrainingError(f"--export {export} is a folder: give a file name ending in .safetensors")
+    if args.bundle and args.network not in (*NETWORKS, "all"):
+        raise TrainingError(f"{args.network} is a test network and is never bundled: drop --bundle")
+
+
+# Options that only training reads, with their defaults: --remap refuses any given another value. Every other
+# option of `train` is one --remap reads (REMAP_OPTIONS); a test keeps the two lists complete.
 _TRAINING_ONLY = {
     "kimg": None, "minutes": None, "resume": None, "init": None, "seed": 0, "batch": None, "lr": None,
     "lr_decay": None, "edge_weight": None, "mse_weight": None, "draw_workers": None, "device": "auto",
     "eval_every": 180.0, "grid_every": 600.0,
 }
+REMAP_OPTIONS = ("network", "remap", "export", "mapping", "mapping_steps", "bundle", "outdir")
 
 
 def remap(args: argparse.Namespace) -> int:
     """`train NETWORK --remap FILE`: FILE's synthesis with the fitted mapping, as a new network file (or, for
     `train all --remap bundled`, both bundled networks with one mapping)."""
-    from editor.cli.cmd_train import NETWORKS, mapping_cache
     from renderer.training.configs import TrainingError, get_config
     from renderer.training.finalize import read_mapping_cache, remap_network
 
@@ -34,11 +84,11 @@ def remap(args: argparse.Namespace) -> int:
         raise TrainingError("--export names one network's file: remap one network at a time with it")
     mapping = mapping_cache(args, Path(args.outdir))
     read_mapping_cache(get_config(names[0]), mapping, args.mapping_steps)  # a stale cache fails before any fit
-    command = "python main.py " + shlex.join(getattr(args, "argv", sys.argv[1:]))
+    command = command_line(args)
     files = {}
     for name in names:
         config = get_config(name)
-        source = name if args.remap == "bundled" else args.remap
+        source = named_source(name, args.remap)
         default = Path(args.outdir) / config.name / f"{config.name}-remapped.safetensors"
         out = Path(args.export) if args.export else default
         network = remap_network(source, config, out, mapping, command, args.mapping_steps)
@@ -83,6 +133,8 @@ def check_shared_mapping(files: dict[str, Path], bundled: dict[str, Path]) -> No
     for name, path in chosen.items():
         state = load_network(str(path)).G.mapping.state_dict()
         mappings[name] = {k: v for k, v in state.items() if k.startswith("fc")}  # the fitted layers (w_avg may differ)
+    if len(mappings) < 2:
+        return
     first, *rest = mappings
     for name in rest:
         a, b = mappings[first], mappings[name]
@@ -90,7 +142,6 @@ def check_shared_mapping(files: dict[str, Path], bundled: dict[str, Path]) -> No
             new, old = (name, first) if name in files else (first, name)
             raise TrainingError(
                 f"{chosen[new]} has another mapping network than the bundled {old}, so a seed would be a different "
-                f"character in each; nothing was bundled. Write {old} with the same fitted mapping first "
-                f"(python main.py train {old} --remap bundled --mapping <the same mapping.pt>), or bundle both "
-                "(python main.py train all --remap bundled --mapping FILE --bundle)"
+                f"character in each; nothing was bundled. Write it again with the bundled networks' mapping and "
+                f"bundle that: python main.py train {new} --remap {shlex.quote(str(chosen[new]))} --mapping bundled --bundle"
             )

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shlex
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-NETWORKS = ("cast-sprite", "cast-portrait")
-
+from editor.cli.cast_files import NETWORKS, check_output_options, command_line, mapping_cache, named_source
 
 
 def _workers(text: str) -> int:
@@ -58,7 +56,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the checkpoints of an earlier 'all' run says so and ignores it",
     )
     p.add_argument("--export", default=None, metavar="FILE", help="write the network here (default DIR/<network>/<network>.safetensors)")
-    p.add_argument("--mapping", default=None, metavar="FILE", help="fitted mapping to (re)use (default DIR/mapping.pt)")
+    p.add_argument(
+        "--mapping",
+        default=None,
+        metavar="FILE",
+        help="fitted mapping to (re)use, or 'bundled': the bundled networks' own (default DIR/mapping.pt; with "
+        "--bundle and one network, 'bundled', so the file fits beside the other bundled network)",
+    )
     p.add_argument("--mapping-steps", type=int, default=None, help="steps of the mapping fit (default 40000)")
     p.add_argument(
         "--remap",
@@ -85,8 +89,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--lr-decay",
         type=float,
         default=None,
-        help="learning rate at the --kimg target as a share of the start (exponential; new runs 0.1, resumed runs "
-        "keep theirs; with --minutes alone the rate is constant)",
+        help="learning rate at the --kimg target as a share of the start (exponential; new runs 0.1, runs continued "
+        "with --init 0.5, resumed runs keep theirs; with --minutes alone the rate is constant)",
     )
     p.add_argument(
         "--edge-weight",
@@ -139,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     from renderer.training.configs import TrainingError
 
     _check_numbers(args)
+    check_output_options(args)
     if args.remap is not None:
         from editor.cli.cast_files import remap
 
@@ -158,10 +163,10 @@ def run(args: argparse.Namespace) -> int:
     if args.init and args.resume:
         raise TrainingError("--init starts a new run; a resumed run already has its weights: drop one of them")
     root = Path(args.outdir)  # CPU threads: the global --threads option (editor/cli/__init__.py)
-    _preflight(args, names, root)
+    starts = _preflight(args, names, root)
     try:
         with _stop_requests() as stop:
-            files = {name: train_one(args, name, root / name, stop.is_set) for name in names}
+            files = {name: train_one(args, name, root / name, stop.is_set, starts.get(name)) for name in names}
     except KeyboardInterrupt:  # train_one saved the checkpoint and said how to continue
         return 130
     if args.bundle:
@@ -182,26 +187,39 @@ def _resume_path(args: argparse.Namespace, outdir: Path) -> Path | None:
     return None
 
 
-def mapping_cache(args: argparse.Namespace, runs: Path) -> Path:
-    """The fitted-mapping cache: --mapping, else mapping.pt in the folder that holds the run folders."""
-    return Path(args.mapping) if args.mapping else runs / "mapping.pt"
+def _preflight(args: argparse.Namespace, names: list[str], root: Path) -> dict[str, float | None]:
+    """Read every checkpoint to continue, every --init network and every mapping cache to reuse before the first
+    step, so a stale or wrong file is reported now, not after hours of training the network before it.
 
-
-def _preflight(args: argparse.Namespace, names: list[str], root: Path) -> None:
-    """Read every checkpoint to continue and every mapping cache to reuse before the first step, so a stale file
-    left in DIR by an older run is reported now, not after hours of training the network before it."""
+    Returns each network's starting learning rate: --lr, or for a new run from a network Castmaker trained the rate
+    that network's last run ended at (said in one line each, once every check has passed), else None (the config's).
+    """
     import torch
 
     from renderer.training.configs import get_config
-    from renderer.training.finalize import read_mapping_cache
-    from renderer.training.trainer import load_checkpoint
+    from renderer.training.finalize import last_learning_rate, read_mapping_cache
+    from renderer.training.trainer import load_checkpoint, read_init_source
 
+    starts: dict[str, float | None] = {}
+    said = []
     for name in names:
+        config = get_config(name)
         resume = _resume_path(args, root / name)
         if resume is not None:
             load_checkpoint(resume, torch.device("cpu"))
+        starts[name] = args.lr if resume is None else None
+        if resume is None and args.init and args.lr is None:
+            source = named_source(name, args.init)
+            network, _ = read_init_source(config, source)
+            record = network.extra.get("cast") if isinstance(network.extra, dict) else None
+            starts[name] = last_learning_rate(record) if isinstance(record, dict) else None
+            if starts[name] is not None:
+                said.append(f"{name}: starting at lr {starts[name]:.2g}, the rate {source}'s last run ended at (--lr RATE sets another)")
         run_dir = resume.parent if resume is not None else root / name
-        read_mapping_cache(get_config(name), mapping_cache(args, run_dir.parent), args.mapping_steps)
+        read_mapping_cache(config, mapping_cache(args, run_dir.parent), args.mapping_steps)
+    for line in said:
+        print(line)
+    return starts
 
 
 @contextlib.contextmanager
@@ -228,8 +246,11 @@ def _stop_requests() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
-def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Callable[[], bool]) -> Path:
-    """Train (or continue) one network, then export it; returns the network file.
+def train_one(
+    args: argparse.Namespace, name: str, outdir: Path, should_stop: Callable[[], bool], start_lr: float | None = None
+) -> Path:
+    """Train (or continue) one network, then export it; returns the network file. `start_lr`: a new run's starting
+    rate (None: the config's), as `_preflight` chose it.
 
     The fitted mapping is shared by the runs beside each other: RUNS/mapping.pt next to RUNS/<network>/.
     """
@@ -258,9 +279,9 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
             print(f"{name}: the checkpoint is already at {saved.nimg / 1000:.2f} kimg; nothing to train, exporting it")
     run_dir = resume.parent if resume is not None else outdir
     mapping = mapping_cache(args, run_dir.parent)
-    lr = args.lr if resume is None else None
-    if lr is None and resume is None and args.init:
-        lr = _init_rate(name, name if args.init == "bundled" else args.init)
+    init = named_source(name, args.init) if args.init and resume is None else None
+    # A continuation from trained weights falls gently (it starts low already); a new run to a tenth of its start.
+    decay = None if resume is not None else (0.5 if init else 0.1)
     options = TrainOptions(
         network=name,
         kimg=args.kimg,
@@ -269,11 +290,11 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         outdir=str(run_dir),
         seed=args.seed,
         batch=args.batch,
-        lr=lr,
-        lr_decay=args.lr_decay if args.lr_decay is not None else (None if resume is not None else 0.1),
+        lr=start_lr if resume is None else None,
+        lr_decay=args.lr_decay if args.lr_decay is not None else decay,
         eval_every_s=args.eval_every,
         grid_every_s=args.grid_every,
-        init=(name if args.init == "bundled" else args.init) if resume is None else None,
+        init=init,
         draw_workers=args.draw_workers,
         edge_weight=args.edge_weight,
         mse_weight=args.mse_weight,
@@ -287,7 +308,7 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         psnr = "-" if p.psnr is None else f"{p.psnr:.2f} dB"
         bar.set_postfix_str(f"loss {p.loss:.4f}  held-out PSNR {psnr}  ETA {eta}", refresh=True)
 
-    command = "python main.py " + shlex.join(getattr(args, "argv", sys.argv[1:]))
+    command = command_line(args)
     try:
         ckpt = run_training(options, resume=resume, on_progress=show, should_stop=should_stop, command=command)
     except KeyboardInterrupt:
@@ -306,20 +327,6 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
     network = export_checkpoint(payload, config, out, mapping, args.mapping_steps)
     print(f"wrote {out} (fingerprint {network.fingerprint[:12]}); checkpoint {ckpt}")
     return out
-
-
-def _init_rate(name: str, source: str) -> float | None:
-    """The rate a run continued from `source` starts at without --lr: where the source's last run ended (said in
-    one line), or None (the config's rate) for a network with no such record."""
-    from renderer import load_network
-    from renderer.training.finalize import last_learning_rate
-
-    extra = load_network(source).extra
-    record = extra.get("cast") if isinstance(extra, dict) else None
-    rate = last_learning_rate(record) if isinstance(record, dict) else None
-    if rate is not None:
-        print(f"{name}: starting at lr {rate:.2g}, the rate {source}'s last run ended at (--lr RATE sets another)")
-    return rate
 
 
 _BAR = "{desc}: {n:.2f}/{total} kimg |{bar}| {elapsed}{postfix}"

@@ -39,13 +39,54 @@ def _fit_settings(config: CastNetworkConfig, steps: int | None) -> tuple[dict[st
     return kwargs, fit
 
 
-def read_mapping_cache(config: CastNetworkConfig, cache: Path | None, steps: int | None = None) -> dict[str, Any] | None:
-    """The cached fit at `cache` ({"state", "scores", "mapping_kwargs"}), or None when there is none yet.
+BUNDLED_MAPPING = "bundled"  # as a mapping cache: the fitted mapping the bundled networks share
+
+
+def _bundled_mapping(config: CastNetworkConfig, steps: int | None) -> dict[str, Any]:
+    """The bundled networks' fitted mapping as a cache payload, so a network trained or remapped alone can be
+    bundled beside the other one (a seed is then one character in both). TrainingError when it cannot serve."""
+    from renderer import load_network
+    from renderer.loading import BUNDLED_DIR, BUNDLED_NETWORKS
+
+    if steps:
+        raise TrainingError("--mapping bundled reuses the bundled networks' fit as it is: drop --mapping-steps")
+    kwargs, _ = _fit_settings(config, None)
+    payloads = []
+    for name, file in BUNDLED_NETWORKS.items():
+        if not (BUNDLED_DIR / file).is_file():
+            continue
+        network = load_network(name)
+        record = network.extra.get("cast") if isinstance(network.extra, dict) else None
+        have = (network.arch.get("init_kwargs") or {}).get("mapping_kwargs", {}) if isinstance(network.arch, dict) else {}
+        if not isinstance(record, dict) or "mapping_fit" not in record or have != kwargs:
+            raise TrainingError(
+                f"the bundled {name} has no fitted mapping of this Castmaker's shape ({kwargs}): fit one for both "
+                "networks instead (train all ... --bundle, or train all --remap bundled --mapping FILE --bundle)"
+            )
+        state = {k: v.detach().clone() for k, v in network.G.mapping.state_dict().items()}
+        payloads.append({"state": state, "scores": record["mapping_fit"], "mapping_kwargs": kwargs})
+    if not payloads:
+        raise TrainingError("there are no bundled cast networks to take the mapping from: drop --mapping bundled")
+    first = payloads[0]["state"]
+    if any(any(not torch.equal(first[k], p["state"][k]) for k in first) for p in payloads[1:]):
+        raise TrainingError(
+            "the bundled networks have different mappings, so there is no one bundled mapping to reuse: remap both "
+            "with one (train all --remap bundled --mapping FILE --bundle)"
+        )
+    return payloads[0]
+
+
+def read_mapping_cache(config: CastNetworkConfig, cache: Path | str | None, steps: int | None = None) -> dict[str, Any] | None:
+    """The cached fit at `cache` ({"state", "scores", "mapping_kwargs"}), or None when there is none yet;
+    `cache` BUNDLED_MAPPING ("bundled") reads the mapping of the bundled networks instead of a file.
 
     Raises TrainingError when the file is unreadable or was fitted another way (other steps, or a mapping network of
     another shape), so a long training run can check it before it starts rather than fail at its export."""
-    if cache is None or not cache.is_file():
+    if cache == BUNDLED_MAPPING:
+        return _bundled_mapping(config, steps)
+    if cache is None or not Path(cache).is_file():
         return None
+    cache = Path(cache)
     kwargs, fit = _fit_settings(config, steps)
     try:
         payload = torch.load(cache, map_location="cpu", weights_only=False)
@@ -66,16 +107,19 @@ def read_mapping_cache(config: CastNetworkConfig, cache: Path | None, steps: int
 
 
 def fitted_mapping(
-    config: CastNetworkConfig, cache: Path | None, steps: int | None = None
+    config: CastNetworkConfig, cache: Path | str | None, steps: int | None = None
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """The stage-2 mapping state dict and its scores, read from `cache` if it was fitted the same way, else fitted
-    (and saved there). Both cast networks must use one mapping, so a cache fitted differently is an error."""
+    """The stage-2 mapping state dict and its scores, read from `cache` if it was fitted the same way (or the bundled
+    networks' mapping, for BUNDLED_MAPPING), else fitted (and saved there). Both cast networks must use one
+    mapping, so a cache fitted differently is an error. The fit is seeded, initial weights included."""
     payload = read_mapping_cache(config, cache, steps)
     if payload is not None:
         return payload["state"], payload["scores"]
     kwargs, fit = _fit_settings(config, steps)
     ik = config.init_kwargs
-    mapping = MappingNetwork(z_dim=ik["z_dim"], c_dim=ik["c_dim"], w_dim=ik["w_dim"], num_ws=1, **kwargs)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(fit["seed"])
+        mapping = MappingNetwork(z_dim=ik["z_dim"], c_dim=ik["c_dim"], w_dim=ik["w_dim"], num_ws=1, **kwargs)
     log.info("fitting the mapping network (%s)", kwargs)
     scores = fit_mapping(mapping, **fit)
     state = {k: v.detach().clone() for k, v in mapping.state_dict().items()}
@@ -83,7 +127,7 @@ def fitted_mapping(
     if cache is not None:
         buf = io.BytesIO()
         torch.save(payload, buf)
-        write_bytes_atomic(cache, buf.getvalue())
+        write_bytes_atomic(Path(cache), buf.getvalue())
     return state, payload["scores"]
 
 
@@ -183,7 +227,7 @@ def export_checkpoint(
     checkpoint: dict[str, Any],
     config: CastNetworkConfig,
     out: Path,
-    mapping_cache: Path | None,
+    mapping_cache: Path | str | None,
     mapping_steps: int | None = None,
 ) -> Network:
     """Write the network file for a loaded checkpoint payload; returns the Network. Its `cast` record says how it
@@ -217,7 +261,7 @@ def remap_network(
     source: str | Path,
     config: CastNetworkConfig,
     out: Path,
-    mapping_cache: Path | None,
+    mapping_cache: Path | str | None,
     command: str,
     mapping_steps: int | None = None,
 ) -> Network:

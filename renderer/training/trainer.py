@@ -174,22 +174,16 @@ def build_state(config: CastNetworkConfig, options: TrainOptions, device: torch.
     return state
 
 
-def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> dict[str, Any]:
-    """Copy a network's synthesis weights into G (a warm start, e.g. from the bundled network of a last session).
-
-    Returns where the weights came from: the source as given, its fingerprint and, when Castmaker trained it, the
-    command history, kimg and training seconds of its `cast` record (checked here, not when the run is exported).
-    """
+def read_init_source(config: CastNetworkConfig, source: str) -> tuple[Any, dict[str, Any]]:
+    """(the Network, where its weights come from) for a run of `config` started with --init `source`; TrainingError
+    when it is not a network of this architecture or its training record is damaged. The origin holds the source as
+    given, its fingerprint and, when Castmaker trained it, its command history, kimg, training seconds and `cast`
+    record."""
     from renderer import load_network
 
     network = load_network(source)
     if synthesis_part(network.arch) != config.synthesis_record:
         raise TrainingError(f"{source} is not a {config.name} network (its architecture differs): it cannot start this run")
-    state = {k: v for k, v in network.G.state_dict().items() if k.startswith("synthesis.")}
-    target = G.state_dict()  # built once: state_dict() assembles a new dict on every call
-    with torch.no_grad():
-        for name, value in state.items():
-            target[name].copy_(value)
     origin: dict[str, Any] = {"source": str(source), "fingerprint": network.fingerprint}
     record = network.extra.get("cast") if isinstance(network.extra, dict) else None
     if isinstance(record, dict) and "command" in record:
@@ -203,6 +197,18 @@ def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> dic
         if not isinstance(record["command"], str) or not (kimg >= 0 and seconds >= 0):
             raise TrainingError(f"{source}: its training record is damaged; start from a network file Castmaker exported")
         origin.update(command=record["command"], kimg=kimg, training_seconds=seconds)
+    return network, origin
+
+
+def _load_synthesis(G: nn.Module, config: CastNetworkConfig, source: str) -> dict[str, Any]:
+    """Copy a network's synthesis weights into G (a warm start, e.g. from the bundled network of a last session);
+    returns where they came from (`read_init_source`), checked here, not when the run is exported."""
+    network, origin = read_init_source(config, source)
+    state = {k: v for k, v in network.G.state_dict().items() if k.startswith("synthesis.")}
+    target = G.state_dict()  # built once: state_dict() assembles a new dict on every call
+    with torch.no_grad():
+        for name, value in state.items():
+            target[name].copy_(value)
     return origin
 
 

@@ -326,19 +326,22 @@ def test_a_run_continued_from_a_trained_network_starts_at_the_rate_its_last_run_
 
     def record_lr(options, resume=None, **_):
         seen.append(options.lr)
+        decays.append(options.lr_decay)
         raise KeyboardInterrupt
 
+    decays = []
     monkeypatch.setattr(trainer, "run_training", record_lr)
     argv = ["train", "cast-tiny", "--kimg", "1", "--init", str(source), "--outdir", str(tmp_path / "next")]
     rc, text, _ = cli(argv)
     assert rc == 130 and seen == [record["lr_end"]] and "the rate" in text and "last run ended at" in text
     assert cli([*argv, "--lr", "1e-4"])[0] == 130 and seen[-1] == 1e-4  # --lr still decides
+    assert decays == [0.5, 0.5]  # a continuation falls gently by default (a new run: to a tenth)
     # Files from before lr_end was recorded: the last "lr A → B" of their command history.
     legacy = {"command": "x (0 → 5 kimg; lr 0.004 → 0.0014, edge weight 6); then y (5 → 9 kimg; lr 6e-05 → 3e-05, edge)"}
     assert last_learning_rate(legacy) == 3e-05 and last_learning_rate({"command": "trained elsewhere"}) is None
 
 
-def test_remap_knows_the_default_of_every_training_option_it_refuses():
+def test_remap_knows_every_option_of_train_and_the_default_of_each_it_refuses():
     import argparse
 
     from editor.cli import cast_files, cmd_train
@@ -346,4 +349,72 @@ def test_remap_knows_the_default_of_every_training_option_it_refuses():
     sub = argparse.ArgumentParser().add_subparsers()
     cmd_train.add_parser(sub)
     defaults = vars(sub.choices["train"].parse_args(["cast-tiny"]))
+    assert set(defaults) == set(cast_files._TRAINING_ONLY) | set(cast_files.REMAP_OPTIONS)  # a new option is sorted
     assert {k: defaults[k] for k in cast_files._TRAINING_ONLY} == cast_files._TRAINING_ONLY
+
+
+def test_the_route_the_bundle_refusal_names_gives_a_file_that_fits_beside_the_bundled_networks(tmp_path):
+    from editor.cli.cast_files import check_shared_mapping
+    from renderer.loading import BUNDLED_DIR, BUNDLED_NETWORKS
+    from renderer.training.configs import TrainingError
+
+    bundled = {n: BUNDLED_DIR / f for n, f in BUNDLED_NETWORKS.items()}
+    tiny = _tiny(tmp_path)  # its own 20-step mapping
+    with pytest.raises(TrainingError, match="--mapping bundled --bundle") as refused:
+        check_shared_mapping({"cast-portrait": tiny}, bundled)
+    assert "nothing was bundled" in str(refused.value)
+    out = tmp_path / "fits.safetensors"
+    rc, text, err = cli(["train", "cast-tiny", "--remap", str(tiny), "--mapping", "bundled", "--export", str(out)])
+    assert rc == 0 and f"wrote {out}" in text, err
+    check_shared_mapping({"cast-portrait": out}, bundled)  # now accepted (nothing is copied by the check)
+    check_shared_mapping({}, {})  # nothing to compare: nothing to refuse
+
+
+def test_one_network_bundled_alone_takes_the_bundled_mapping_unless_told_otherwise(tmp_path):
+    import argparse
+    from pathlib import Path
+
+    from editor.cli.cast_files import mapping_cache
+    from renderer.training.finalize import BUNDLED_MAPPING
+
+    def args(**kw):
+        return argparse.Namespace(**{"mapping": None, "bundle": False, "network": "cast-portrait", **kw})
+
+    assert mapping_cache(args(bundle=True), tmp_path) == BUNDLED_MAPPING
+    assert mapping_cache(args(bundle=True, network="all"), tmp_path) == tmp_path / "mapping.pt"
+    assert mapping_cache(args(), tmp_path) == tmp_path / "mapping.pt"
+    assert mapping_cache(args(bundle=True, mapping="m.pt"), tmp_path) == Path("m.pt")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "cast-tiny", "--kimg", "1", "--bundle"], "never bundled"),
+        (["train", "cast-tiny", "--kimg", "1", "--export", "net.pkl"], "ends in .safetensors"),
+        (["train", "cast-tiny", "--remap", "bundled"], "cast-tiny has no bundled network"),
+        (["train", "cast-tiny", "--kimg", "1", "--init", "bundled"], "cast-tiny has no bundled network"),
+        (["train", "all", "--kimg", "1", "--init", "cast-sprite"], "cast-sprite is not a cast-portrait network"),
+        (["train", "cast-portrait", "--remap", "x.safetensors", "--mapping", "bundled", "--mapping-steps", "5"],
+         "drop --mapping-steps"),
+    ],
+)
+def test_train_refuses_wrong_files_before_any_training(tmp_path, monkeypatch, argv, message):
+    from renderer.training import trainer
+
+    def never(*_, **__):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(trainer, "run_training", never)
+    rc, out, err = cli([*argv, "--outdir", str(tmp_path)])
+    assert rc == 2 and message in err and err.count("\n") == 1, err
+    assert "starting at lr" not in out and not any(tmp_path.iterdir())
+
+
+def test_the_mapping_fit_is_seeded_from_its_first_weight():
+    from renderer.training.configs import get_config
+    from renderer.training.finalize import fitted_mapping
+
+    a, _ = fitted_mapping(get_config("cast-tiny"), None, 5)
+    torch.manual_seed(12345)  # the global generator's state does not matter
+    b, _ = fitted_mapping(get_config("cast-tiny"), None, 5)
+    assert all(torch.equal(a[k], b[k]) for k in a)
