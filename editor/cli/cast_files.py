@@ -123,22 +123,17 @@ def bundle(files: dict[str, Path]) -> None:
 
 def check_shared_mapping(files: dict[str, Path], bundled: dict[str, Path]) -> None:
     """TrainingError unless every network of the bundle-to-be (`files` over `bundled`) has the same mapping weights."""
-    import torch
-
     from renderer import load_network
     from renderer.training.configs import TrainingError
+    from renderer.training.finalize import same_mapping
 
     chosen = {**{n: p for n, p in bundled.items() if p.is_file()}, **files}
-    mappings = {}
-    for name, path in chosen.items():
-        state = load_network(str(path)).G.mapping.state_dict()
-        mappings[name] = {k: v for k, v in state.items() if k.startswith("fc")}  # the fitted layers (w_avg may differ)
-    if len(mappings) < 2:
+    networks = {name: load_network(str(path)) for name, path in chosen.items()}
+    if len(networks) < 2:
         return
-    first, *rest = mappings
+    first, *rest = networks
     for name in rest:
-        a, b = mappings[first], mappings[name]
-        if a.keys() != b.keys() or not all(torch.equal(a[k], b[k]) for k in a):
+        if not same_mapping(networks[first], networks[name]):
             new, old = (name, first) if name in files else (first, name)
             raise TrainingError(
                 f"{chosen[new]} has another mapping network than the bundled {old}, so a seed would be a different "

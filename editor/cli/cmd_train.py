@@ -19,6 +19,7 @@ import contextlib
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from editor.cli.cast_files import NETWORKS, check_output_options, command_line, mapping_cache, named_source
@@ -163,10 +164,10 @@ def run(args: argparse.Namespace) -> int:
     if args.init and args.resume:
         raise TrainingError("--init starts a new run; a resumed run already has its weights: drop one of them")
     root = Path(args.outdir)  # CPU threads: the global --threads option (editor/cli/__init__.py)
-    starts = _preflight(args, names, root)
+    plans = _preflight(args, names, root)
     try:
         with _stop_requests() as stop:
-            files = {name: train_one(args, name, root / name, stop.is_set, starts.get(name)) for name in names}
+            files = {name: train_one(args, name, root / name, stop.is_set, plans[name]) for name in names}
     except KeyboardInterrupt:  # train_one saved the checkpoint and said how to continue
         return 130
     if args.bundle:
@@ -187,12 +188,22 @@ def _resume_path(args: argparse.Namespace, outdir: Path) -> Path | None:
     return None
 
 
-def _preflight(args: argparse.Namespace, names: list[str], root: Path) -> dict[str, float | None]:
+@dataclass(frozen=True)
+class _Plan:
+    """What `_preflight` found for one network: the checkpoint it continues (and how far that got) and a new run's
+    starting learning rate (None: the config's)."""
+
+    resume: Path | None
+    saved_nimg: int | None
+    start_lr: float | None
+
+
+def _preflight(args: argparse.Namespace, names: list[str], root: Path) -> dict[str, _Plan]:
     """Read every checkpoint to continue, every --init network and every mapping cache to reuse before the first
     step, so a stale or wrong file is reported now, not after hours of training the network before it.
 
-    Returns each network's starting learning rate: --lr, or for a new run from a network Castmaker trained the rate
-    that network's last run ended at (said in one line each, once every check has passed), else None (the config's).
+    Returns each network's plan; its starting learning rate is --lr, or for a new run from a network Castmaker
+    trained the rate that network's last run ended at (said in one line each, once every check has passed).
     """
     import torch
 
@@ -200,26 +211,26 @@ def _preflight(args: argparse.Namespace, names: list[str], root: Path) -> dict[s
     from renderer.training.finalize import last_learning_rate, read_mapping_cache
     from renderer.training.trainer import load_checkpoint, read_init_source
 
-    starts: dict[str, float | None] = {}
+    plans: dict[str, _Plan] = {}
     said = []
     for name in names:
         config = get_config(name)
         resume = _resume_path(args, root / name)
-        if resume is not None:
-            load_checkpoint(resume, torch.device("cpu"))
-        starts[name] = args.lr if resume is None else None
+        saved_nimg = None if resume is None else load_checkpoint(resume, torch.device("cpu"))[1].nimg
+        start_lr = args.lr if resume is None else None
         if resume is None and args.init and args.lr is None:
             source = named_source(name, args.init)
             network, _ = read_init_source(config, source)
             record = network.extra.get("cast") if isinstance(network.extra, dict) else None
-            starts[name] = last_learning_rate(record) if isinstance(record, dict) else None
-            if starts[name] is not None:
-                said.append(f"{name}: starting at lr {starts[name]:.2g}, the rate {source}'s last run ended at (--lr RATE sets another)")
+            start_lr = last_learning_rate(record) if isinstance(record, dict) else None
+            if start_lr is not None:
+                said.append(f"{name}: starting at lr {start_lr:.2g}, the rate {source}'s last run ended at (--lr RATE sets another)")
         run_dir = resume.parent if resume is not None else root / name
         read_mapping_cache(config, mapping_cache(args, run_dir.parent), args.mapping_steps)
+        plans[name] = _Plan(resume, saved_nimg, start_lr)
     for line in said:
         print(line)
-    return starts
+    return plans
 
 
 @contextlib.contextmanager
@@ -246,11 +257,8 @@ def _stop_requests() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
-def train_one(
-    args: argparse.Namespace, name: str, outdir: Path, should_stop: Callable[[], bool], start_lr: float | None = None
-) -> Path:
-    """Train (or continue) one network, then export it; returns the network file. `start_lr`: a new run's starting
-    rate (None: the config's), as `_preflight` chose it.
+def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Callable[[], bool], plan: _Plan) -> Path:
+    """Train (or continue) one network as `_preflight` planned it, then export it; returns the network file.
 
     The fitted mapping is shared by the runs beside each other: RUNS/mapping.pt next to RUNS/<network>/.
     """
@@ -268,15 +276,13 @@ def train_one(
         run_training,
     )
 
-    resume = _resume_path(args, outdir)
+    resume = plan.resume
     if resume is not None and not args.resume and args.init:  # `train all` continues what an earlier one left
         print(f"{name}: continuing {resume}; --init {args.init} applies to new runs only, so it is ignored")
     if resume is None and (args.kimg == 0 or args.minutes == 0):
         raise TrainingError("a run of 0 trains nothing: give more --kimg or --minutes, or --resume a checkpoint")
-    if resume is not None:
-        _, saved, _ = load_checkpoint(resume, torch.device("cpu"))  # a bad file fails before any progress bar
-        if args.kimg is not None and saved.nimg >= args.kimg * 1000:
-            print(f"{name}: the checkpoint is already at {saved.nimg / 1000:.2f} kimg; nothing to train, exporting it")
+    if plan.saved_nimg is not None and args.kimg is not None and plan.saved_nimg >= args.kimg * 1000:
+        print(f"{name}: the checkpoint is already at {plan.saved_nimg / 1000:.2f} kimg; nothing to train, exporting it")
     run_dir = resume.parent if resume is not None else outdir
     mapping = mapping_cache(args, run_dir.parent)
     init = named_source(name, args.init) if args.init and resume is None else None
@@ -290,7 +296,7 @@ def train_one(
         outdir=str(run_dir),
         seed=args.seed,
         batch=args.batch,
-        lr=start_lr if resume is None else None,
+        lr=plan.start_lr,
         lr_decay=args.lr_decay if args.lr_decay is not None else decay,
         eval_every_s=args.eval_every,
         grid_every_s=args.grid_every,

@@ -42,6 +42,13 @@ def _fit_settings(config: CastNetworkConfig, steps: int | None) -> tuple[dict[st
 BUNDLED_MAPPING = "bundled"  # as a mapping cache: the fitted mapping the bundled networks share
 
 
+def same_mapping(a: Network, b: Network) -> bool:
+    """Whether two networks have the same fitted mapping layers (fc*, bit for bit), so a seed is one character in
+    both; w_avg is left out, as it follows from the layers."""
+    sa, sb = ({k: v for k, v in n.G.mapping.state_dict().items() if k.startswith("fc")} for n in (a, b))
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
 def _bundled_mapping(config: CastNetworkConfig, steps: int | None) -> dict[str, Any]:
     """The bundled networks' fitted mapping as a cache payload, so a network trained or remapped alone can be
     bundled beside the other one (a seed is then one character in both). TrainingError when it cannot serve."""
@@ -51,7 +58,7 @@ def _bundled_mapping(config: CastNetworkConfig, steps: int | None) -> dict[str, 
     if steps:
         raise TrainingError("--mapping bundled reuses the bundled networks' fit as it is: drop --mapping-steps")
     kwargs, _ = _fit_settings(config, None)
-    payloads = []
+    payloads, networks = [], []
     for name, file in BUNDLED_NETWORKS.items():
         if not (BUNDLED_DIR / file).is_file():
             continue
@@ -65,10 +72,10 @@ def _bundled_mapping(config: CastNetworkConfig, steps: int | None) -> dict[str, 
             )
         state = {k: v.detach().clone() for k, v in network.G.mapping.state_dict().items()}
         payloads.append({"state": state, "scores": record["mapping_fit"], "mapping_kwargs": kwargs})
+        networks.append(network)
     if not payloads:
         raise TrainingError("there are no bundled cast networks to take the mapping from: drop --mapping bundled")
-    first = payloads[0]["state"]
-    if any(any(not torch.equal(first[k], p["state"][k]) for k in first) for p in payloads[1:]):
+    if not all(same_mapping(networks[0], n) for n in networks[1:]):
         raise TrainingError(
             "the bundled networks have different mappings, so there is no one bundled mapping to reuse: remap both "
             "with one (train all --remap bundled --mapping FILE --bundle)"
