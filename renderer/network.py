@@ -42,6 +42,13 @@ class Network:
         return self.name if (self.is_demo or self.bundled) else self.fingerprint
 
     @property
+    def cast_record(self) -> dict[str, Any] | None:
+        """How Castmaker trained this network (the file's "cast" record: command, kimg, held-out scores,
+        row groups, mapping fit), or None for any network Castmaker did not train."""
+        record = self.extra.get("cast") if isinstance(self.extra, dict) else None
+        return record if isinstance(record, dict) and record else None
+
+    @property
     def z_dim(self) -> int:
         return int(self.G.z_dim)
 

@@ -92,7 +92,7 @@ def remap(args: argparse.Namespace) -> int:
         default = Path(args.outdir) / config.name / f"{config.name}-remapped.safetensors"
         out = Path(args.export) if args.export else default
         network = remap_network(source, config, out, mapping, command, args.mapping_steps)
-        fit = network.extra["cast"]["mapping_fit"]["relative_mse"]["all"]
+        fit = network.cast_record["mapping_fit"]["relative_mse"]["all"]
         print(f"wrote {out} (fingerprint {network.fingerprint[:12]}; mapping relative MSE {fit:.5f})")
         files[name] = out
     if args.bundle:

@@ -37,7 +37,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], right
 
 def cast_summary(network: Network) -> list[tuple[str, object]]:
     """How a Castmaker cast network was made (its file's cast record), as `info` lines."""
-    record = network.extra.get("cast")
+    record = network.cast_record
     if not record:
         return []
     scores = record.get("heldout_psnr_db", {})

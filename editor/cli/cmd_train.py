@@ -221,8 +221,8 @@ def _preflight(args: argparse.Namespace, names: list[str], root: Path) -> dict[s
         if resume is None and args.init and args.lr is None:
             source = named_source(name, args.init)
             network, _ = read_init_source(config, source)
-            record = network.extra.get("cast") if isinstance(network.extra, dict) else None
-            start_lr = last_learning_rate(record) if isinstance(record, dict) else None
+            record = network.cast_record
+            start_lr = last_learning_rate(record) if record is not None else None
             if start_lr is not None:
                 said.append(f"{name}: starting at lr {start_lr:.2g}, the rate {source}'s last run ended at (--lr RATE sets another)")
         run_dir = resume.parent if resume is not None else root / name

@@ -125,7 +125,7 @@ SPRITE_SPECS = [
 
 def group_rows(network: Network) -> dict[str, list[int]]:
     """Row group name → rows, from the network file's cast record."""
-    record = network.extra.get("cast")
+    record = network.cast_record
     if not record:
         raise PresetError(f"{network.name} is not a Castmaker cast network (no cast record in its file)")
     return {g["name"]: list(g["rows"]) for g in record["row_groups"]}

@@ -79,7 +79,7 @@ def shared_portrait_w(sprite_engine: Engine, sprite_recipe: Recipe, sprite_net: 
     """
     from renderer.cast.description import FACTOR_SLICES
 
-    spaces = {(net.extra.get("cast") or {}).get("latent_space") for net in (sprite_net, portrait_net)}
+    spaces = {(net.cast_record or {}).get("latent_space") for net in (sprite_net, portrait_net)}
     if len(spaces) != 1 or None in spaces:
         raise PipelineError(
             f"portrait.base 'shared-latent' needs two Castmaker cast networks with one latent space; "
@@ -87,7 +87,7 @@ def shared_portrait_w(sprite_engine: Engine, sprite_recipe: Recipe, sprite_net: 
         )
     wplus = sprite_engine.evaluate(sprite_recipe)
     w = sprite_engine.resolve(sprite_recipe.base)[0].copy()
-    for group in sprite_net.extra["cast"]["row_groups"]:
+    for group in sprite_net.cast_record["row_groups"]:
         for factor in group["factors"]:
             dims = FACTOR_SLICES[factor]
             w[dims] = wplus[group["rows"][0], dims]

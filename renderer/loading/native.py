@@ -50,8 +50,8 @@ def save_native(network: Network, path: str | os.PathLike[str]) -> str:
         for k, v in network.discriminator.state.items():
             tensors[D_PREFIX + k] = np.array(v, dtype=np.float32, order="C")
         meta["discriminator_init_kwargs"] = json.dumps(network.discriminator.init_kwargs, sort_keys=True)
-    if network.extra.get("cast"):  # how a Castmaker cast network was made (shown by `info`)
-        meta["cast"] = json.dumps(network.extra["cast"], sort_keys=True)
+    if network.cast_record is not None:  # how a Castmaker cast network was made (shown by `info`)
+        meta["cast"] = json.dumps(network.cast_record, sort_keys=True)
     try:
         write_bytes_atomic(p, st_save(tensors, metadata=meta))
     except OSError as exc:

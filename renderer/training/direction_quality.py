@@ -228,7 +228,7 @@ def label_a_few(
 
 def run_direction_quality(network: Network, device: str = "cpu", top: int = 3, count: int = 200) -> list[str]:
     """`bench --directions` quality lines for one cast network (CastmakerError for a non-cast network)."""
-    record = network.extra.get("cast")
+    record = network.cast_record
     if not record:
         from renderer.errors import CastmakerError
 

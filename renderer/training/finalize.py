@@ -63,9 +63,9 @@ def _bundled_mapping(config: CastNetworkConfig, steps: int | None) -> dict[str, 
         if not (BUNDLED_DIR / file).is_file():
             continue
         network = load_network(name)
-        record = network.extra.get("cast") if isinstance(network.extra, dict) else None
+        record = network.cast_record
         have = (network.arch.get("init_kwargs") or {}).get("mapping_kwargs", {}) if isinstance(network.arch, dict) else {}
-        if not isinstance(record, dict) or "mapping_fit" not in record or have != kwargs:
+        if record is None or "mapping_fit" not in record or have != kwargs:
             raise TrainingError(
                 f"the bundled {name} has no fitted mapping of this Castmaker's shape ({kwargs}): fit one for both "
                 "networks instead (train all ... --bundle, or train all --remap bundled --mapping FILE --bundle)"
@@ -282,8 +282,8 @@ def remap_network(
     from renderer.training.configs import synthesis_part
 
     network = load_network(str(source))
-    record = network.extra.get("cast") if isinstance(network.extra, dict) else None
-    if not isinstance(record, dict) or record.get("network") != config.name or not isinstance(record.get("command"), str):
+    record = network.cast_record
+    if record is None or record.get("network") != config.name or not isinstance(record.get("command"), str):
         raise TrainingError(f"{source} is not a {config.name} network Castmaker trained: only those can be remapped")
     if synthesis_part(network.arch) != config.synthesis_record:
         raise TrainingError(f"{source} is a {config.name} of another architecture than this Castmaker's: it cannot be remapped")

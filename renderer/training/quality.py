@@ -139,7 +139,7 @@ def cast_scores(network: Network, config: CastNetworkConfig, count: int = 256, d
 
 def run_cast_bench(network: Network, count: int = 256, device: str = "cpu") -> list[str]:
     """`bench --cast`: the lines for one cast network."""
-    record = network.extra.get("cast")
+    record = network.cast_record
     if not record:
         from renderer.errors import CastmakerError
 

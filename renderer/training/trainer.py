@@ -185,8 +185,8 @@ def read_init_source(config: CastNetworkConfig, source: str) -> tuple[Any, dict[
     if synthesis_part(network.arch) != config.synthesis_record:
         raise TrainingError(f"{source} is not a {config.name} network (its architecture differs): it cannot start this run")
     origin: dict[str, Any] = {"source": str(source), "fingerprint": network.fingerprint}
-    record = network.extra.get("cast") if isinstance(network.extra, dict) else None
-    if isinstance(record, dict) and "command" in record:
+    record = network.cast_record
+    if record is not None and "command" in record:
         try:
             kimg, seconds = float(record["kimg"]), float(record.get("training_seconds", 0.0))
         except (KeyError, TypeError, ValueError):
