@@ -8,6 +8,8 @@ import argparse
 import shlex
 import shutil
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 NETWORKS = ("cast-sprite", "cast-portrait")
@@ -16,6 +18,31 @@ NETWORKS = ("cast-sprite", "cast-portrait")
 def command_line(args: argparse.Namespace) -> str:
     """The command as typed, for a network's training record."""
     return "python main.py " + shlex.join(getattr(args, "argv", sys.argv[1:]))
+
+
+@contextmanager
+def mapping_fit_bar(cache: Path | str | None) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback for `fitted_mapping`: a bar opens at the fit's first report (a cached or bundled mapping
+    shows none), so minutes of fitting are never silent."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def show(step: int, steps: int) -> None:
+        nonlocal bar
+        if bar is None:
+            where = f", kept in {cache} for later runs" if isinstance(cache, Path) else ""
+            print(f"fitting the mapping network z -> w to the cast's seed rule ({steps} steps{where})")
+            bar = tqdm(total=steps, desc="mapping fit", unit="step", dynamic_ncols=True)
+        bar.n = step
+        bar.refresh()
+
+    try:
+        yield show
+    finally:
+        if bar is not None:
+            bar.n = bar.total
+            bar.close()
 
 
 def named_source(name: str, given: str) -> str:
@@ -91,7 +118,8 @@ def remap(args: argparse.Namespace) -> int:
         source = named_source(name, args.remap)
         default = Path(args.outdir) / config.name / f"{config.name}-remapped.safetensors"
         out = Path(args.export) if args.export else default
-        network = remap_network(source, config, out, mapping, command, args.mapping_steps)
+        with mapping_fit_bar(mapping) as fit_progress:
+            network = remap_network(source, config, out, mapping, command, args.mapping_steps, fit_progress)
         fit = network.cast_record["mapping_fit"]["relative_mse"]["all"]
         print(f"wrote {out} (fingerprint {network.fingerprint[:12]}; mapping relative MSE {fit:.5f})")
         files[name] = out

@@ -21,7 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", default="0-31", help="seeds, e.g. 0-31 or 1,5,9 (default 0-31)")
     p.add_argument("--columns", type=int, default=4, help="tiles per row")
     p.add_argument("--rule", action="store_true", help="use the seed rule instead of the networks' fitted mapping")
-    p.add_argument("--out", default="cast.png", help="PNG to write")
+    p.add_argument("--out", default="cast.png", help="PNG to write (default cast.png)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
         raise CastmakerError(f"{out}: the contact sheet is a PNG: give a file name ending in .png")
     if out.is_dir() or not out.parent.is_dir():
         raise CastmakerError(f"cannot write {out}: give a PNG file name in an existing folder")
+    if out.exists() and not args.force:
+        raise CastmakerError(f"{out} already exists: choose another --out or add --force to replace it")
     if args.rule:
         chars = [character_from_z(z_from_seed(s, W_DIM)[0]) for s in seeds]
     else:

@@ -22,7 +22,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from editor.cli.cast_files import NETWORKS, check_output_options, command_line, mapping_cache, named_source
+from editor.cli.cast_files import (
+    NETWORKS,
+    check_output_options,
+    command_line,
+    mapping_cache,
+    mapping_fit_bar,
+    named_source,
+)
 
 
 def _workers(text: str) -> int:
@@ -309,7 +316,7 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
     bar = tqdm(total=total, desc=name, dynamic_ncols=True, bar_format=_BAR if total else _COUNTER)
 
     def show(p: Progress) -> None:
-        bar.n = round(p.kimg, 3)
+        bar.n = round(min(p.kimg, total) if total else p.kimg, 3)  # the last step may pass the target
         eta = "?" if p.eta_s is None else f"{int(p.eta_s // 60)}m{int(p.eta_s % 60):02d}s"
         psnr = "-" if p.psnr is None else f"{p.psnr:.2f} dB"
         bar.set_postfix_str(f"loss {p.loss:.4f}  held-out PSNR {psnr}  ETA {eta}", refresh=True)
@@ -330,7 +337,8 @@ def train_one(args: argparse.Namespace, name: str, outdir: Path, should_stop: Ca
         f"{last.get('psnr_plain', float('nan')):.2f} dB (band-mixed {last.get('psnr_mixed', float('nan')):.2f} dB)"
     )
     out = Path(args.export) if args.export else run_dir / f"{config.name}.safetensors"
-    network = export_checkpoint(payload, config, out, mapping, args.mapping_steps)
+    with mapping_fit_bar(mapping) as fit_progress:
+        network = export_checkpoint(payload, config, out, mapping, args.mapping_steps, fit_progress)
     print(f"wrote {out} (fingerprint {network.fingerprint[:12]}); checkpoint {ckpt}")
     return out
 

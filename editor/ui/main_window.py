@@ -646,7 +646,7 @@ class MainWindow(QMainWindow):
         self.last_error = message
         self.error_banner.setText("⚠ " + message)  # the one place an error is shown (selectable, wraps)
         self.error_banner.show()
-        log.warning("%s", message)
+        log.info("%s", message)  # on the terminal with -v; a headless --screenshot run prints its own error line
 
     def _clear_error(self) -> None:
         self.last_error = None

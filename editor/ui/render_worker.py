@@ -235,7 +235,7 @@ class RenderWorker(QThread):
             engine = self._engine_factory(network, self.device)
             info = network_info(network, getattr(engine, "device_name", self.device))
         except Exception as exc:  # keep the previous engine
-            log.warning("loading %s failed: %s", source, exc)
+            log.info("loading %s failed: %s", source, exc)  # networkFailed carries it to the one place it is shown
             if not _is_expected(exc):
                 log.debug("%s", traceback.format_exc())
             self.networkFailed.emit(source, _message(exc))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,10 @@ def read_mapping_cache(config: CastNetworkConfig, cache: Path | str | None, step
 
 
 def fitted_mapping(
-    config: CastNetworkConfig, cache: Path | str | None, steps: int | None = None
+    config: CastNetworkConfig,
+    cache: Path | str | None,
+    steps: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The stage-2 mapping state dict and its scores, read from `cache` if it was fitted the same way (or the bundled
     networks' mapping, for BUNDLED_MAPPING), else fitted (and saved there). Both cast networks must use one
@@ -128,7 +132,8 @@ def fitted_mapping(
         torch.manual_seed(fit["seed"])
         mapping = MappingNetwork(z_dim=ik["z_dim"], c_dim=ik["c_dim"], w_dim=ik["w_dim"], num_ws=1, **kwargs)
     log.info("fitting the mapping network (%s)", kwargs)
-    scores = fit_mapping(mapping, **fit)
+    report = None if on_progress is None else (lambda step, _loss: on_progress(step, fit["steps"]))
+    scores = fit_mapping(mapping, **fit, on_progress=report)
     state = {k: v.detach().clone() for k, v in mapping.state_dict().items()}
     payload = {"state": state, "scores": {"relative_mse": scores, "fit": fit}, "mapping_kwargs": kwargs}
     if cache is not None:
@@ -236,12 +241,13 @@ def export_checkpoint(
     out: Path,
     mapping_cache: Path | str | None,
     mapping_steps: int | None = None,
+    on_fit_progress: Callable[[int, int], None] | None = None,
 ) -> Network:
     """Write the network file for a loaded checkpoint payload; returns the Network. Its `cast` record says how it
-    was made (`lineage`)."""
+    was made (`lineage`). `on_fit_progress` reports a mapping fit (see `fitted_mapping`)."""
     g_ema = checkpoint["G_ema"]
     synthesis = {k[len("synthesis.") :]: v for k, v in g_ema.items() if k.startswith("synthesis.")}
-    mapping_state, mapping_scores = fitted_mapping(config, mapping_cache, mapping_steps)
+    mapping_state, mapping_scores = fitted_mapping(config, mapping_cache, mapping_steps, on_fit_progress)
     history = checkpoint.get("history") or []
     last = history[-1] if history else {}
     runs = checkpoint.get("runs") or []
@@ -271,6 +277,7 @@ def remap_network(
     mapping_cache: Path | str | None,
     command: str,
     mapping_steps: int | None = None,
+    on_fit_progress: Callable[[int, int], None] | None = None,
 ) -> Network:
     """Write `source` (a cast network Castmaker exported) again with this Castmaker's fitted mapping.
 
@@ -288,7 +295,7 @@ def remap_network(
     if synthesis_part(network.arch) != config.synthesis_record:
         raise TrainingError(f"{source} is a {config.name} of another architecture than this Castmaker's: it cannot be remapped")
     synthesis = {k[len("synthesis.") :]: v for k, v in network.G.state_dict().items() if k.startswith("synthesis.")}
-    mapping_state, mapping_scores = fitted_mapping(config, mapping_cache, mapping_steps)
+    mapping_state, mapping_scores = fitted_mapping(config, mapping_cache, mapping_steps, on_fit_progress)
     record = {**record, "mapping_fit": mapping_scores, "command": f"{record['command']}; then, its mapping refitted, {command}"}
     remapped = build_cast_network(config, synthesis, mapping_state, record)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -76,6 +76,8 @@ def test_train_tiny_writes_checkpoint_log_grid_and_network(tmp_path):
     assert (run_dir / "samples-latest.png").is_file() and (run_dir / "cast-tiny.safetensors").is_file()
     assert (run_dir / "curve.png").is_file()
     assert "held-out PSNR" in out and "wrote" in out
+    assert f"fitting the mapping network z -> w to the cast's seed rule (30 steps, kept in {tmp_path / 'mapping.pt'}" in out
+    assert "mapping fit" in err and "Warning" not in err  # the fit shows a bar; no library warnings
     from renderer import load_network
 
     told = load_network(str(run_dir / "cast-tiny.safetensors")).extra["cast"]["command"]
@@ -89,6 +91,11 @@ def test_cast_contact_sheet(tmp_path):
     assert text.count("seed ") == 4
     with Image.open(out) as im:
         assert im.width > im.height > 200  # 2 x 2 tiles of portrait + sprite
+    before = out.read_bytes()
+    rc, _, err = cli(["cast", "--seeds", "0", "--out", str(out)])  # a sheet already there is kept
+    assert rc == 2 and "already exists" in err and "--force" in err and out.read_bytes() == before
+    rc, text, err = cli(["cast", "--seeds", "0", "--out", str(out), "--force"])
+    assert rc == 0 and text.count("seed ") == 1 and out.read_bytes() != before
 
 
 @pytest.mark.parametrize(

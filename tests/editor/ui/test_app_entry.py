@@ -54,6 +54,22 @@ def test_bad_session_file_is_refused_before_any_window(tmp_path, monkeypatch):
     assert not (tmp_path / "x.png").exists()
 
 
+def test_misspelled_network_is_one_error_not_three(tmp_path, monkeypatch, qapp, caplog):
+    """The failure reaches the user once, as the CLI's error line; the worker and the window's banner log it at
+    INFO (shown with -v), not as WARNING lines that repeat it on the terminal."""
+    import logging
+
+    from editor.ui import app
+
+    monkeypatch.setenv("CASTMAKER_DATA_DIR", str(tmp_path / "data"))
+    caplog.set_level(logging.INFO)
+    with pytest.raises(CastmakerError, match="could not open cast-portrai: network file not found"):
+        app.run_editor(_args("--network", "cast-portrai", "--screenshot", str(tmp_path / "x.png")))
+    assert not (tmp_path / "x.png").exists()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert any("cast-portrai" in r.getMessage() for r in caplog.records)  # still there for -v
+
+
 def test_no_display_gives_one_clear_error(monkeypatch):
     from editor.ui import app
 
