@@ -39,10 +39,11 @@ def mapping_fit_bar(cache: Path | str | None) -> Iterator[Callable[[int, int], N
 
     try:
         yield show
+        if bar is not None:
+            bar.n = bar.total  # the fit reports every 100 steps: show its end once it returned
     finally:
         if bar is not None:
-            bar.n = bar.total
-            bar.close()
+            bar.close()  # an interrupted fit stays at the step it reached
 
 
 def named_source(name: str, given: str) -> str:

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 WIDTH, HEIGHT, MARGIN = 480, 300, 44
 BACKGROUND, GRID, AXIS, TEXT = (250, 250, 248), (226, 226, 222), (90, 90, 90), (40, 40, 40)
 # Pillow's default FreeType font at its own size 10 loses the space before some words ("PSNRagainst");
-# at 12 px it lays text out correctly. Without FreeType Pillow falls back to its bitmap font.
+# at 12 px it lays text out correctly.
 FONT_SIZE = 12
 SERIES = (("psnr_plain", (40, 90, 200), "held-out"), ("psnr_mixed", (230, 120, 30), "band-mixed"))
 
@@ -23,6 +23,15 @@ def _nice_step(span: float, target_lines: int = 6) -> float:
     raw = max(span, 1e-9) / target_lines
     power = 10 ** math.floor(math.log10(raw))
     return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def _label_font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    """The default font at FONT_SIZE; Pillow's bitmap font where that cannot be had (Pillow < 10.1 has no size
+    argument, and a Pillow built without FreeType raises ImportError for one)."""
+    try:
+        return ImageFont.load_default(size=FONT_SIZE)
+    except (TypeError, ImportError, OSError):
+        return ImageFont.load_default()
 
 
 def curve_image(history: list[dict[str, float]], title: str) -> np.ndarray:
@@ -35,7 +44,7 @@ def curve_image(history: list[dict[str, float]], title: str) -> np.ndarray:
     y0, y1 = math.floor(float(values.min()) - 0.5), math.ceil(float(values.max()) + 0.5)
     img = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     d = ImageDraw.Draw(img)
-    d.font = ImageFont.load_default(size=FONT_SIZE)
+    d.font = _label_font()
     left, top, right, bottom = MARGIN, 24, WIDTH - 12, HEIGHT - MARGIN + 10
 
     def px(x: float, y: float) -> tuple[float, float]:

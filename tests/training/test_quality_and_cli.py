@@ -166,6 +166,44 @@ def test_curve_image_draws_both_series():
         curve_image([], "none")
 
 
+@pytest.mark.parametrize("error", [TypeError, ImportError])
+def test_curve_image_without_a_sized_default_font_uses_the_bitmap_font(monkeypatch, error):
+    """Pillow < 10.1 has no size argument (TypeError); one without FreeType raises ImportError for it: the curve,
+    drawn at every evaluation of a training run, must still come out."""
+    from PIL import ImageFont
+
+    from renderer.training.curve import HEIGHT, WIDTH, curve_image
+
+    real = ImageFont.load_default
+    sizes = []
+
+    def load_default(size=None):
+        sizes.append(size)
+        if size is not None:
+            raise error("no sized default font")
+        return real()
+
+    monkeypatch.setattr(ImageFont, "load_default", load_default)
+    rows = [{"kimg": k, "psnr_plain": 12 + k, "psnr_mixed": 11.5 + k} for k in (1.0, 2.0)]
+    assert curve_image(rows, "test").shape == (HEIGHT, WIDTH, 3)
+    assert sizes == [12, None]
+
+
+def test_mapping_fit_bar_fills_only_a_finished_fit(capsys):
+    from editor.cli.cast_files import mapping_fit_bar
+
+    with mapping_fit_bar(None) as show:
+        show(0, 300)
+        show(200, 300)
+    assert "300/300" in capsys.readouterr().err
+    with pytest.raises(KeyboardInterrupt), mapping_fit_bar(None) as show:
+        show(0, 300)
+        show(100, 300)
+        raise KeyboardInterrupt
+    err = capsys.readouterr().err
+    assert "100/300" in err and "300/300" not in err
+
+
 def test_train_init_bundled_starts_each_network_from_its_own_weights(tmp_path, monkeypatch):
     from renderer.training import trainer
 
