@@ -45,7 +45,7 @@ class Network:
     def cast_record(self) -> dict[str, Any] | None:
         """How Castmaker trained this network (the file's "cast" record: command, kimg, held-out scores,
         row groups, mapping fit), or None for any network Castmaker did not train."""
-        record = self.extra.get("cast") if isinstance(self.extra, dict) else None
+        record = self.extra.get("cast")
         return record if isinstance(record, dict) and record else None
 
     @property

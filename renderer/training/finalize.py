@@ -59,7 +59,7 @@ def _bundled_mapping(config: CastNetworkConfig, steps: int | None) -> dict[str, 
     if steps:
         raise TrainingError("--mapping bundled reuses the bundled networks' fit as it is: drop --mapping-steps")
     kwargs, _ = _fit_settings(config, None)
-    payloads, networks = [], []
+    networks = []
     for name, file in BUNDLED_NETWORKS.items():
         if not (BUNDLED_DIR / file).is_file():
             continue
@@ -71,17 +71,17 @@ def _bundled_mapping(config: CastNetworkConfig, steps: int | None) -> dict[str, 
                 f"the bundled {name} has no fitted mapping of this Castmaker's shape ({kwargs}): fit one for both "
                 "networks instead (train all ... --bundle, or train all --remap bundled --mapping FILE --bundle)"
             )
-        state = {k: v.detach().clone() for k, v in network.G.mapping.state_dict().items()}
-        payloads.append({"state": state, "scores": record["mapping_fit"], "mapping_kwargs": kwargs})
         networks.append(network)
-    if not payloads:
+    if not networks:
         raise TrainingError("there are no bundled cast networks to take the mapping from: drop --mapping bundled")
-    if not all(same_mapping(networks[0], n) for n in networks[1:]):
+    first, *rest = networks
+    if not all(same_mapping(first, n) for n in rest):
         raise TrainingError(
             "the bundled networks have different mappings, so there is no one bundled mapping to reuse: remap both "
             "with one (train all --remap bundled --mapping FILE --bundle)"
         )
-    return payloads[0]
+    state = {k: v.detach().clone() for k, v in first.G.mapping.state_dict().items()}
+    return {"state": state, "scores": first.cast_record["mapping_fit"], "mapping_kwargs": kwargs}
 
 
 def read_mapping_cache(config: CastNetworkConfig, cache: Path | str | None, steps: int | None = None) -> dict[str, Any] | None:
