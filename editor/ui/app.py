@@ -190,9 +190,7 @@ def take_screenshot(window, path: str | os.PathLike, timeout_s: float = SCREENSH
     from renderer.errors import CastmakerError
 
     t_end = time.monotonic() + timeout_s
-    failed: list[str] = []
     render_failed: list[str] = []
-    window.worker.networkFailed.connect(lambda src, msg: failed.append(f"could not open {src}: {msg}"))
 
     def on_render_failed(request_id: int, message: str) -> None:
         if request_id == window._latest_request:  # the frame the screenshot waits for will never come
@@ -201,8 +199,8 @@ def take_screenshot(window, path: str | os.PathLike, timeout_s: float = SCREENSH
     window.worker.renderFailed.connect(on_render_failed)
     while time.monotonic() < t_end:
         QApplication.processEvents()
-        if failed and window.info is None:
-            raise CastmakerError(failed[0])
+        if window.load_failure is not None and window.info is None:  # state, not a signal: it may have come already
+            raise CastmakerError(window.load_failure)
         if render_failed:
             raise CastmakerError(f"the editor could not render its preview: {render_failed[0]}; no screenshot written")
         if ready_for_screenshot(window):

@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self._latest_request = 0
         self._shown_request = 0
         self._loading_source: str | None = None
+        self.load_failure: str | None = None  # "could not open SOURCE: why" for the newest load that failed
         self._pending_session = None
         self._thumb_refresh = QTimer(self, singleShot=True, interval=50)
         self._thumb_refresh.timeout.connect(self._refresh_thumbnails)
@@ -326,6 +327,7 @@ class MainWindow(QMainWindow):
         if ask and not self.may_replace_mix():
             return
         self._loading_source = source
+        self.load_failure = None
         self.load_progress.show()
         shown = Path(source).name if Path(source).suffix else source
         self.network_label.setText(f"Loading {shown}…")
@@ -403,6 +405,7 @@ class MainWindow(QMainWindow):
 
     def _on_network_failed(self, source: str, message: str) -> None:
         self._loading_source = None
+        self.load_failure = f"could not open {source}: {message}"  # state, so a caller polling later still sees it
         self.load_progress.hide()
         if self.info is None:
             self.network_label.setText("no network")

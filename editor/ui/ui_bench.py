@@ -84,12 +84,10 @@ def _wait(loop_cls, timer_cls, done, timeout_s: float) -> bool:
 def _drive(win, seconds: float, loop_cls, timer_cls, error_cls) -> UiBenchResult:
     from editor import document as doc
 
-    failed_load: list[str] = []
-    win.worker.networkFailed.connect(lambda src, msg: failed_load.append(msg))
-    if not _wait(loop_cls, timer_cls, lambda: win.info is not None or bool(failed_load), LOAD_TIMEOUT_S):
+    if not _wait(loop_cls, timer_cls, lambda: win.info is not None or win.load_failure is not None, LOAD_TIMEOUT_S):
         raise error_cls(f"bench --ui: the network did not load within {LOAD_TIMEOUT_S:.0f} s")
     if win.info is None:
-        raise error_cls(f"bench --ui: could not load the network: {failed_load[0]}")
+        raise error_cls(f"bench --ui: {win.load_failure}")
     info = win.info
     rows = info.rows_in_band("middle") or list(range(info.num_ws))
     win.grid.set_selection(rows)

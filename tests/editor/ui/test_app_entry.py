@@ -127,3 +127,20 @@ def test_every_missing_x11_library_is_named_in_one_install_line(monkeypatch):
     text = str(err.value)
     assert "libxcb-icccm.so.4, libxcb-keysyms.so.1: install them" in text
     assert "sudo apt install libxcb-icccm4 libxcb-keysyms1)" in text and "\n" not in text
+
+
+def test_a_load_failure_that_came_before_the_screenshot_wait_still_ends_it(tmp_path, monkeypatch, qapp, qtbot):
+    """CI once waited the full 600 s: the worker's failure arrived before take_screenshot began listening. The
+    window keeps the failure as state, so a wait that starts late still ends at once with the load error."""
+    from editor.ui import app
+
+    monkeypatch.setenv("CASTMAKER_DATA_DIR", str(tmp_path / "data"))
+    win = app.create_window("no-such-network")
+    try:
+        qtbot.waitUntil(lambda: win.last_error is not None, timeout=30_000)  # the banner shows it: delivered
+        with pytest.raises(CastmakerError, match="could not open no-such-network: network file not found"):
+            app.take_screenshot(win, tmp_path / "x.png", timeout_s=20)
+    finally:
+        app.shutdown(win)
+        win.close()
+    assert not (tmp_path / "x.png").exists()
